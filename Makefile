@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` and `make test`. Both start from a clean clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bench screenshots clean
+
+install: $(STAMP)
+
+# Reinstall when the lock file or the project metadata change.
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: install
+	$(BIN)/hotdeals init-db
+	$(BIN)/hotdeals serve
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy --strict src/hotdeals
+
+# Refresh the lock file after changing dependencies in pyproject.toml.
+lock:
+	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --extra test --extra dev --strip-extras -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""HTTP interface: the FastAPI app, its routers, schemas, error mapping and auth."""

@@ -1,0 +1,35 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hotdeals.api.state import AppState
+from hotdeals.db.engine import check_connection
+from hotdeals.errors import DatabaseUnavailable
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up", response_model=dict[str, str])
+async def healthz() -> dict[str, str]:
+    """Answers without touching the database, so a slow database never restarts healthy workers."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="The database is reachable",
+    response_model=dict[str, str],
+    responses={503: {"description": "The database cannot be reached"}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    """503 while the database is unreachable, so a load balancer sends traffic elsewhere."""
+    state: AppState = request.app.state.hotdeals
+    try:
+        await run_in_threadpool(check_connection, state.engine)
+    except DatabaseUnavailable as exc:
+        return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ready"})

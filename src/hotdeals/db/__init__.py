@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models of the founding spec, engine and sessions, and the counter SQL."""

@@ -1,0 +1,207 @@
+"""The founding spec's four tables (``spec/database.md``) and the columns later issues need.
+
+Names of the spec's tables and columns are a contract with other tools reading this database:
+never rename or drop them. Foreign keys use ``ON DELETE RESTRICT`` so that deleting a customer,
+a campaign or a deal can never silently take its transaction history with it; deals are
+deactivated and campaigns ended instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hotdeals.db.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PROJECT_STATUSES = ("running", "paused", "ended")
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so that migrations name constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    """A customer of the shop; ``email`` is unique (spec)."""
+
+    __tablename__ = "users"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    transactions: Mapped[list[Transaction]] = relationship(
+        back_populates="user", passive_deletes="all"
+    )
+
+
+class Project(Base):
+    """A campaign: the deals under test, the policy that ranks them and its life cycle."""
+
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("number_of_bandits >= 0", name="number_of_bandits_non_negative"),
+        CheckConstraint("status IN ('running', 'paused', 'ended')", name="status_known"),
+        CheckConstraint("slots >= 1", name="slots_positive"),
+        CheckConstraint("prior_alpha > 0 AND prior_beta > 0", name="prior_positive"),
+        CheckConstraint("epsilon >= 0 AND epsilon <= 1", name="epsilon_probability"),
+        CheckConstraint("min_prob_best > 0 AND min_prob_best <= 1", name="min_prob_best_range"),
+        CheckConstraint("min_impressions >= 0", name="min_impressions_non_negative"),
+    )
+
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    project_description: Mapped[str | None] = mapped_column(Text)
+    number_of_bandits: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="running", server_default="running"
+    )
+    policy: Mapped[str] = mapped_column(
+        String(32), nullable=False, default="thompson", server_default="thompson"
+    )
+    epsilon: Mapped[float] = mapped_column(
+        Float, nullable=False, default=0.1, server_default=text("0.1")
+    )
+    slots: Mapped[int] = mapped_column(Integer, nullable=False, default=3, server_default=text("3"))
+    prior_alpha: Mapped[float] = mapped_column(
+        Float, nullable=False, default=1.0, server_default=text("1.0")
+    )
+    prior_beta: Mapped[float] = mapped_column(
+        Float, nullable=False, default=1.0, server_default=text("1.0")
+    )
+    min_prob_best: Mapped[float] = mapped_column(
+        Float, nullable=False, default=0.95, server_default=text("0.95")
+    )
+    min_impressions: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=100, server_default=text("100")
+    )
+    winner_bandit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bandits.bandit_id", ondelete="RESTRICT", use_alter=True)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    bandits: Mapped[list[Bandit]] = relationship(
+        back_populates="project",
+        foreign_keys="Bandit.project_id",
+        order_by="Bandit.bandit_id",
+        passive_deletes="all",
+    )
+    transactions: Mapped[list[Transaction]] = relationship(
+        back_populates="project", passive_deletes="all"
+    )
+    winner: Mapped[Bandit | None] = relationship(foreign_keys=[winner_bandit_id], post_update=True)
+
+
+class Bandit(Base):
+    """One deal variant (an arm) with its Beta posterior and counters (spec).
+
+    The counters are a cache of the transactions log kept exact by atomic SQL updates
+    (:mod:`hotdeals.db.counters`); ``hotdeals db-check`` verifies and rebuilds them.
+    """
+
+    __tablename__ = "bandits"
+    __table_args__ = (
+        UniqueConstraint("project_id", "bandit_name"),
+        CheckConstraint("n >= 0", name="n_non_negative"),
+        CheckConstraint("number_of_success >= 0", name="success_non_negative"),
+        CheckConstraint("number_of_failures >= 0", name="failures_non_negative"),
+        CheckConstraint("alpha > 0 AND beta > 0", name="posterior_positive"),
+    )
+
+    bandit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.project_id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    bandit_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    alpha: Mapped[float] = mapped_column(Float, nullable=False, default=1.0)
+    beta: Mapped[float] = mapped_column(Float, nullable=False, default=1.0)
+    n: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    number_of_success: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    number_of_failures: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    active: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    description: Mapped[str | None] = mapped_column(Text)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    emoji: Mapped[str | None] = mapped_column(String(16))
+    image_url: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="bandits", foreign_keys=[project_id])
+    transactions: Mapped[list[Transaction]] = relationship(
+        back_populates="bandit", passive_deletes="all"
+    )
+
+
+class Transaction(Base):
+    """One impression of a deal shown to a customer, and whether it was clicked (spec).
+
+    This log is the source of truth: every counter on ``bandits`` can be rebuilt from it.
+    """
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        Index("ix_transactions_project_id_bandit_id", "project_id", "bandit_id"),
+        Index("ix_transactions_project_id_timestamp", "project_id", "timestamp"),
+        CheckConstraint("position IS NULL OR position >= 1", name="position_positive"),
+    )
+
+    transaction_id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("users.customer_id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.project_id", ondelete="RESTRICT"), nullable=False
+    )
+    bandit_id: Mapped[int] = mapped_column(
+        ForeignKey("bandits.bandit_id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    clicked: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    position: Mapped[int | None] = mapped_column(Integer)
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="transactions")
+    project: Mapped[Project] = relationship(back_populates="transactions")
+    bandit: Mapped[Bandit] = relationship(back_populates="transactions")

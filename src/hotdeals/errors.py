@@ -1,0 +1,61 @@
+"""The one exception family of Supermarket Hot Deals.
+
+The domain and the services raise these; the web layer maps each class to an HTTP status in one
+place (``api/errors.py``) and the CLI prints the message, so that no caller ever has to parse a
+database driver's error text. Every class carries a message meant for the person who sent the
+request, not a stack trace.
+"""
+
+from __future__ import annotations
+
+
+class HotDealsError(Exception):
+    """Base of every error the service reports to its callers."""
+
+
+class ConfigurationError(HotDealsError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class DatabaseUnavailable(HotDealsError):
+    """The configured database cannot be reached; raised instead of a driver traceback."""
+
+
+class NotFound(HotDealsError):
+    """A referenced row does not exist (HTTP 404)."""
+
+
+class UserNotFound(NotFound):
+    """No customer has this ``customer_id``."""
+
+
+class ProjectNotFound(NotFound):
+    """No campaign has this ``project_id``."""
+
+
+class BanditNotFound(NotFound):
+    """No deal has this ``bandit_id`` (or it belongs to another project)."""
+
+
+class TransactionNotFound(NotFound):
+    """No impression has this ``transaction_id``."""
+
+
+class Conflict(HotDealsError):
+    """The request is well formed but clashes with the current state (HTTP 409)."""
+
+
+class DuplicateEmail(Conflict):
+    """A customer with this email already exists; emails are unique per the founding spec."""
+
+
+class ProjectNotRunning(Conflict):
+    """Ranking was asked of a campaign that is paused or ended."""
+
+
+class InvalidStateChange(Conflict):
+    """A status change the campaign's life cycle forbids (e.g. resuming an ended one)."""
+
+
+class InvalidRequest(HotDealsError):
+    """A value is out of range or inconsistent in a way the schema cannot tell (HTTP 400)."""
