@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.harness import ThrowawayPostgres
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from databases import ThrowawayPostgres
 from hotdeals.config import get_settings
 from hotdeals.db.engine import make_engine, make_session_factory
 from hotdeals.db.migrate import upgrade_to_head

@@ -53,6 +53,18 @@ class ProjectNotRunning(Conflict):
     """Ranking was asked of a campaign that is paused or ended."""
 
 
+class DuplicateBanditName(Conflict):
+    """Two deals of one campaign may not share a name: analysts tell them apart by it."""
+
+
+class NoActiveDeals(Conflict):
+    """Ranking was asked of a campaign whose deals are all deactivated."""
+
+
+class IdempotencyKeyReused(Conflict):
+    """An ``Idempotency-Key`` was sent again with a different project or customer."""
+
+
 class InvalidStateChange(Conflict):
     """A status change the campaign's life cycle forbids (e.g. resuming an ended one)."""
 

@@ -6,11 +6,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from hotdeals import __version__
 from hotdeals.api import health
+from hotdeals.api.errors import install_error_handlers
+from hotdeals.api.limits import BodySizeLimit
+from hotdeals.api.routers import analytics, learning, projects, users
 from hotdeals.api.state import AppState
 from hotdeals.config import Settings, get_settings
+
+DESCRIPTION = """
+Ranks a shop's deals with multi-armed bandits and learns from every click.
+
+* **Learning loop** (open, no personal data): `POST /api/projects/{id}/rank` returns the deals to
+  show, each with a `transaction_id`; `POST /api/transactions/{id}/click` reports a click.
+* **Management** (everything else under `/api`): send
+  `Authorization: Bearer <HOTDEALS_ADMIN_TOKEN>`.
+
+Every error is JSON `{"detail": ...}` with status 400, 401, 404, 409, 413 or 422.
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,9 +41,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Supermarket Hot Deals",
         version=__version__,
-        description="Ranks a shop's deals with multi-armed bandits and learns from every click.",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.hotdeals = state
-    app.include_router(health.router)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+    for router in (health.router, learning.router, users.router, projects.router):
+        app.include_router(router)
+    app.include_router(analytics.router)
     return app

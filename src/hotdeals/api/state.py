@@ -1,9 +1,10 @@
-"""What one running app holds: settings, the engine and the session factory."""
+"""What one running app holds: settings, the engine, the session factory and the random source."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,13 +14,28 @@ from hotdeals.db.engine import make_engine, make_session_factory
 
 @dataclass(frozen=True)
 class AppState:
-    """Shared by every request of one app; created once in :func:`create_app`."""
+    """Shared by every request of one app; created once in :func:`create_app`.
+
+    One NumPy generator per process: its methods take an internal lock, so the request threads
+    can share it.
+    """
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    rng: np.random.Generator
+
+    @property
+    def admin_token(self) -> str | None:
+        token = self.settings.hotdeals_admin_token
+        return token.get_secret_value() if token is not None else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:
         engine = make_engine(settings.database_url, pool_size=settings.hotdeals_pool_size)
-        return cls(settings=settings, engine=engine, sessions=make_session_factory(engine))
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            rng=np.random.default_rng(),
+        )

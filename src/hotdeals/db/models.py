@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -77,7 +78,7 @@ class Project(Base):
         CheckConstraint("slots >= 1", name="slots_positive"),
         CheckConstraint("prior_alpha > 0 AND prior_beta > 0", name="prior_positive"),
         CheckConstraint("epsilon >= 0 AND epsilon <= 1", name="epsilon_probability"),
-        CheckConstraint("min_prob_best > 0 AND min_prob_best <= 1", name="min_prob_best_range"),
+        CheckConstraint("min_prob_best > 0.5 AND min_prob_best <= 1", name="min_prob_best_range"),
         CheckConstraint("min_impressions >= 0", name="min_impressions_non_negative"),
     )
 
@@ -205,3 +206,23 @@ class Transaction(Base):
     user: Mapped[User] = relationship(back_populates="transactions")
     project: Mapped[Project] = relationship(back_populates="transactions")
     bandit: Mapped[Bandit] = relationship(back_populates="transactions")
+
+
+class RankRequest(Base):
+    """A rank answered under an ``Idempotency-Key``, so that a retry gets the same deals back.
+
+    Not part of the founding spec: a service table beside it. The primary key makes concurrent
+    retries with one key wait for the first and then read its answer instead of logging twice.
+    """
+
+    __tablename__ = "rank_requests"
+
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.project_id", ondelete="RESTRICT"), nullable=False
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("users.customer_id", ondelete="RESTRICT"), nullable=False
+    )
+    transaction_ids: Mapped[list[int]] = mapped_column(JSON, nullable=False, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)

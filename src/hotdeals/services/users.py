@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, TypeVar
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotdeals.db.models import User
 from hotdeals.errors import DuplicateEmail, UserNotFound
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of a listing and the total, so a client knows when to stop."""
-
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
+from hotdeals.services.pagination import Page
 
 
 def normalise_email(email: str) -> str:

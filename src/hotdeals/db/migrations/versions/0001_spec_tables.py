@@ -62,7 +62,7 @@ def upgrade() -> None:
             "epsilon >= 0 AND epsilon <= 1", name=op.f("ck_projects_epsilon_probability")
         ),
         sa.CheckConstraint(
-            "min_prob_best > 0 AND min_prob_best <= 1",
+            "min_prob_best > 0.5 AND min_prob_best <= 1",
             name=op.f("ck_projects_min_prob_best_range"),
         ),
         sa.CheckConstraint(

@@ -1,0 +1,17 @@
+"""Request dependencies as ``Annotated`` aliases, so every route reads the same way."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hotdeals.api.state import AppState
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.hotdeals
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]

@@ -1,0 +1,25 @@
+"""Error responses as documented in OpenAPI, shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotdeals.api.errors import ERROR_SCHEMA
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry for these status codes, each a JSON ``{"detail": ...}``."""
+    meaning = {
+        400: "A value is inconsistent with the stored data",
+        401: "Missing or wrong admin token",
+        404: "A referenced object does not exist",
+        409: "The request conflicts with the current state",
+        413: "The request body is too large",
+    }
+    return {
+        code: {
+            "description": meaning[code],
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        }
+        for code in codes
+    }

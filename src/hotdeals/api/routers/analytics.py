@@ -1,0 +1,84 @@
+"""Figures for the analyst (management API)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from hotdeals.api.auth import AdminDep
+from hotdeals.api.deps import StateDep
+from hotdeals.api.params import ProjectId
+from hotdeals.api.responses import errors
+from hotdeals.api.schemas import (
+    DealStatsOut,
+    SeriesPointOut,
+    StatsOut,
+    TimeSeriesOut,
+    WinnerOut,
+)
+from hotdeals.services import analytics
+
+router = APIRouter(prefix="/api/projects", tags=["analytics"], dependencies=[AdminDep])
+
+
+@router.get(
+    "/{project_id}/stats",
+    response_model=StatsOut,
+    summary="Per-deal CTR, credible intervals, P(best), expected loss and the winner",
+    responses=errors(401, 404),
+)
+def stats(project_id: ProjectId, state: StateDep) -> StatsOut:
+    """`winner` is set when one active deal has P(best) >= the project's `min_prob_best` and
+    every active deal has at least `min_impressions` impressions; otherwise null."""
+    with state.sessions() as session:
+        result = analytics.project_stats(
+            session, project_id, draws=state.settings.hotdeals_stats_draws
+        )
+    return StatsOut(
+        project_id=result.project_id,
+        bandits=[DealStatsOut.model_validate(d, from_attributes=True) for d in result.bandits],
+        winner=WinnerOut.model_validate(result.winner, from_attributes=True)
+        if result.winner
+        else None,
+    )
+
+
+@router.get(
+    "/{project_id}/timeseries",
+    response_model=TimeSeriesOut,
+    summary="Impressions and clicks per deal per hour or day (UTC)",
+    responses=errors(401, 404),
+)
+def timeseries(
+    project_id: ProjectId, state: StateDep, bucket: Literal["hour", "day"] = "hour"
+) -> TimeSeriesOut:
+    with state.sessions() as session:
+        points = analytics.time_series(session, project_id, bucket)
+    return TimeSeriesOut(
+        project_id=project_id,
+        bucket=bucket,
+        points=[SeriesPointOut.model_validate(p, from_attributes=True) for p in points],
+    )
+
+
+@router.get(
+    "/{project_id}/transactions.csv",
+    summary="The campaign's impression log as CSV, streamed",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "One row per impression"},
+        **errors(401, 404),
+    },
+)
+def export_csv(project_id: ProjectId, state: StateDep) -> StreamingResponse:
+    """Rows in `transaction_id` order; timestamps in ISO 8601 UTC. Memory stays constant
+    whatever the size of the log."""
+    with state.sessions() as session:  # a 404 before the stream starts, not in its middle
+        analytics.require_project(session, project_id)
+    return StreamingResponse(
+        analytics.csv_chunks(analytics.export_rows(state.engine, project_id)),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="project-{project_id}.csv"'},
+    )

@@ -1,0 +1,79 @@
+"""The shop's two calls: rank the deals for a customer, report a click. Open, no personal data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+
+from hotdeals.api.deps import StateDep
+from hotdeals.api.params import ProjectId, TransactionId
+from hotdeals.api.responses import errors
+from hotdeals.api.schemas import ClickOut, RankedDealOut, RankIn, RankOut
+from hotdeals.services import ranking
+
+router = APIRouter(prefix="/api", tags=["learning loop"])
+
+
+@router.post(
+    "/projects/{project_id}/rank",
+    response_model=RankOut,
+    summary="Rank the deals for a customer and log the impressions",
+    responses=errors(404, 409, 413),
+)
+def rank(
+    project_id: ProjectId,
+    body: RankIn,
+    state: StateDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="A retry with the same key returns the same deals and logs nothing twice",
+        ),
+    ] = None,
+) -> RankOut:
+    """Orders the running campaign's active deals by its policy (Thompson sampling by default)
+    and returns the top k, each with the `transaction_id` to report a click on. 409 when the
+    campaign is paused or ended, or has no active deal."""
+    with state.sessions.begin() as session:
+        result = ranking.rank_deals(
+            session,
+            project_id,
+            body.customer_id,
+            state.rng,
+            k=body.k,
+            idempotency_key=idempotency_key,
+        )
+    return RankOut(
+        project_id=result.project_id,
+        customer_id=result.customer_id,
+        deals=[
+            RankedDealOut(
+                position=d.position,
+                bandit_id=d.bandit_id,
+                bandit_name=d.bandit_name,
+                transaction_id=d.transaction_id,
+            )
+            for d in result.deals
+        ],
+    )
+
+
+@router.post(
+    "/transactions/{transaction_id}/click",
+    response_model=ClickOut,
+    summary="Report a click on a shown deal",
+    responses=errors(404, 413),
+)
+def click(transaction_id: TransactionId, state: StateDep) -> ClickOut:
+    """Idempotent: the first click counts, a repeated one changes nothing and says
+    `already_recorded: true`."""
+    with state.sessions.begin() as session:
+        outcome = ranking.click(session, transaction_id)
+    return ClickOut(
+        transaction_id=outcome.transaction_id,
+        bandit_id=outcome.bandit_id,
+        already_recorded=outcome.already_recorded,
+    )

@@ -1,0 +1,132 @@
+"""Campaigns and their deals (management API)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from hotdeals.api.auth import AdminDep
+from hotdeals.api.deps import StateDep
+from hotdeals.api.params import BanditId, ProjectId
+from hotdeals.api.responses import errors
+from hotdeals.api.schemas import (
+    MAX_PAGE,
+    BanditOut,
+    DealIn,
+    DealPatch,
+    PageOut,
+    ProjectDetail,
+    ProjectIn,
+    ProjectOut,
+    ProjectPatch,
+    Status,
+)
+from hotdeals.services import projects
+from hotdeals.services.projects import DealSpec, ProjectSpec
+
+router = APIRouter(prefix="/api", tags=["projects"], dependencies=[AdminDep])
+
+
+def deal_spec(deal: DealIn) -> DealSpec:
+    return DealSpec(**deal.model_dump())
+
+
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=ProjectDetail,
+    summary="Create a campaign with its deals",
+    responses=errors(400, 401, 409, 413),
+)
+def create_project(body: ProjectIn, state: StateDep) -> ProjectDetail:
+    """The campaign starts running; every deal starts at the prior (alpha0, beta0)."""
+    spec = ProjectSpec(
+        **body.model_dump(exclude={"bandits"}), bandits=[deal_spec(d) for d in body.bandits]
+    )
+    with state.sessions.begin() as session:
+        project = projects.create_project(session, spec)
+        return ProjectDetail.model_validate(project)
+
+
+@router.get(
+    "/projects",
+    response_model=PageOut[ProjectOut],
+    summary="Campaigns, newest first",
+    responses=errors(401),
+)
+def list_projects(
+    state: StateDep,
+    status: Status | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PageOut[ProjectOut]:
+    with state.sessions() as session:
+        page = projects.list_projects(session, limit=limit, offset=offset, status=status)
+        return PageOut[ProjectOut](
+            items=[ProjectOut.model_validate(p) for p in page.items],
+            total=page.total,
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.get(
+    "/projects/{project_id}",
+    response_model=ProjectDetail,
+    summary="One campaign with its deals",
+    responses=errors(401, 404),
+)
+def get_project(project_id: ProjectId, state: StateDep) -> ProjectDetail:
+    with state.sessions() as session:
+        return ProjectDetail.model_validate(projects.get_project(session, project_id))
+
+
+@router.patch(
+    "/projects/{project_id}",
+    response_model=ProjectDetail,
+    summary="Change, pause, resume or end a campaign",
+    responses=errors(400, 401, 404, 409, 413),
+)
+def update_project(project_id: ProjectId, body: ProjectPatch, state: StateDep) -> ProjectDetail:
+    """`status`: running <-> paused, and either to `ended` (final). A winner is named with
+    `{"status": "ended", "winner_bandit_id": ...}`."""
+    with state.sessions.begin() as session:
+        project = projects.update_project(session, project_id, body.changes())
+        return ProjectDetail.model_validate(project)
+
+
+@router.post(
+    "/projects/{project_id}/bandits",
+    status_code=201,
+    response_model=BanditOut,
+    summary="Add a deal to a campaign",
+    responses=errors(401, 404, 409, 413),
+)
+def add_bandit(project_id: ProjectId, body: DealIn, state: StateDep) -> BanditOut:
+    """Allowed while the campaign runs: the new deal starts at the prior and gets explored."""
+    with state.sessions.begin() as session:
+        return BanditOut.model_validate(projects.add_bandit(session, project_id, deal_spec(body)))
+
+
+@router.get(
+    "/projects/{project_id}/bandits",
+    response_model=list[BanditOut],
+    summary="A campaign's deals with their posteriors and counters",
+    responses=errors(401, 404),
+)
+def list_bandits(project_id: ProjectId, state: StateDep) -> list[BanditOut]:
+    with state.sessions() as session:
+        return [BanditOut.model_validate(b) for b in projects.list_bandits(session, project_id)]
+
+
+@router.patch(
+    "/bandits/{bandit_id}",
+    response_model=BanditOut,
+    summary="Rename, redescribe or deactivate a deal",
+    responses=errors(401, 404, 409, 413),
+)
+def update_bandit(bandit_id: BanditId, body: DealPatch, state: StateDep) -> BanditOut:
+    """A deactivated deal is never ranked again and keeps its history."""
+    with state.sessions.begin() as session:
+        return BanditOut.model_validate(projects.update_bandit(session, bandit_id, body.changes()))

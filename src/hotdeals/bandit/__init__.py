@@ -1,0 +1,59 @@
+"""The bandit maths of Supermarket Hot Deals: policies, posterior statistics, simulation, replay.
+
+Pure NumPy/SciPy: no web framework, no database, no clock, no global random state. Every
+function that draws random numbers takes a ``numpy.random.Generator``, so a seed reproduces any
+ranking, statistic or simulation exactly. Errors are :class:`BanditError` (a ``ValueError``),
+which the service maps to HTTP 4xx responses.
+"""
+
+from __future__ import annotations
+
+from hotdeals.bandit.arms import ArmSet
+from hotdeals.bandit.epsilon_greedy import EpsilonGreedy
+from hotdeals.bandit.errors import (
+    BanditError,
+    InvalidArmsError,
+    InvalidParameterError,
+    NoReplayMatchError,
+    UnknownPolicyError,
+)
+from hotdeals.bandit.policy import POLICY_NAMES, Policy, make_policy
+from hotdeals.bandit.replay import ReplayResult, replay
+from hotdeals.bandit.simulate import SimulationResult, simulate
+from hotdeals.bandit.stats import (
+    ArmStatistics,
+    WinnerRule,
+    arm_statistics,
+    credible_interval,
+    posterior_mean,
+    prob_best_two_exact,
+)
+from hotdeals.bandit.thompson import ThompsonSampling
+from hotdeals.bandit.ucb1 import UCB1
+from hotdeals.bandit.uniform import Uniform
+
+__all__ = [
+    "POLICY_NAMES",
+    "UCB1",
+    "ArmSet",
+    "ArmStatistics",
+    "BanditError",
+    "EpsilonGreedy",
+    "InvalidArmsError",
+    "InvalidParameterError",
+    "NoReplayMatchError",
+    "Policy",
+    "ReplayResult",
+    "SimulationResult",
+    "ThompsonSampling",
+    "Uniform",
+    "UnknownPolicyError",
+    "WinnerRule",
+    "arm_statistics",
+    "credible_interval",
+    "make_policy",
+    "posterior_mean",
+    "prob_best_two_exact",
+    "replay",
+    "simulate",
+]

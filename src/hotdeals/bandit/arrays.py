@@ -1,0 +1,78 @@
+"""Array type aliases and the coercions that turn malformed input into a :class:`BanditError`.
+
+Callers hand us lists, database rows or NumPy arrays; converting them in one place means every
+module sees well-typed, one-dimensional arrays and every malformed input fails with the same
+kind of message instead of a NumPy broadcasting error deep inside a policy.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import SupportsIndex, TypeAlias, cast
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from hotdeals.bandit.errors import BanditError, InvalidArmsError, InvalidParameterError
+
+__all__ = [
+    "CountArray",
+    "FloatArray",
+    "IndexArray",
+    "as_count_vector",
+    "as_float_vector",
+    "as_positive_int",
+]
+
+FloatArray: TypeAlias = NDArray[np.float64]
+CountArray: TypeAlias = NDArray[np.int64]
+IndexArray: TypeAlias = NDArray[np.intp]
+
+
+def as_float_vector(
+    values: ArrayLike, name: str, error: type[BanditError] = InvalidArmsError
+) -> FloatArray:
+    """A 1-D float64 array; rejects strings and nested lists before NumPy guesses a meaning."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise error(f"{name} must be numbers, got {values!r}") from exc
+    if array.ndim != 1:
+        raise error(f"{name} must be one-dimensional, got shape {array.shape}")
+    return array
+
+
+def as_count_vector(
+    values: ArrayLike, name: str, error: type[BanditError] = InvalidArmsError
+) -> CountArray:
+    """A 1-D int64 array; whole floats (``3.0``) pass because database drivers produce them."""
+    try:
+        raw = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - asarray accepts almost anything
+        raise error(f"{name} must be whole numbers, got {values!r}") from exc
+    if raw.ndim != 1:
+        raise error(f"{name} must be one-dimensional, got shape {raw.shape}")
+    if raw.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if raw.dtype.kind in "iu":
+        return raw.astype(np.int64)
+    if (
+        raw.dtype.kind == "f"
+        and bool(np.all(np.isfinite(raw)))
+        and bool(np.all(raw == np.round(raw)))
+    ):
+        return raw.astype(np.int64)
+    raise error(f"{name} must be whole numbers, got {values!r}")
+
+
+def as_positive_int(value: object, name: str) -> int:
+    """An ``int >= 1``; booleans are refused because ``k=True`` is always a mistake."""
+    if isinstance(value, bool):
+        raise InvalidParameterError(f"{name} must be an integer >= 1, got {value!r}")
+    try:  # operator.index rather than isinstance(SupportsIndex): ranking calls this per request
+        number = operator.index(cast(SupportsIndex, value))
+    except TypeError as exc:
+        raise InvalidParameterError(f"{name} must be an integer >= 1, got {value!r}") from exc
+    if number < 1:
+        raise InvalidParameterError(f"{name} must be an integer >= 1, got {number}")
+    return number

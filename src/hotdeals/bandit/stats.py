@@ -1,0 +1,207 @@
+"""Posterior statistics for the dashboard and the decision to end a campaign.
+
+The dashboard shows, per deal, the posterior mean with an equal-tailed credible interval, the
+probability that the deal is the best one and its expected loss (how many clicks per impression
+we would give up by declaring it the winner if it is not). The last two have no closed form for
+more than two arms, so they come from one vectorised Monte Carlo draw of all posteriors; the
+exact two-arm formula is kept to test that simulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import special
+from scipy import stats as scipy_stats
+
+from hotdeals.bandit.arrays import CountArray, FloatArray, as_count_vector
+from hotdeals.bandit.errors import InvalidArmsError, InvalidParameterError
+
+__all__ = [
+    "ArmStatistics",
+    "WinnerRule",
+    "arm_statistics",
+    "credible_interval",
+    "posterior_mean",
+    "prob_best_two_exact",
+]
+
+# Floats per Monte Carlo chunk: two (chunk, arms) float64 matrices of 16 MB each, plus smaller
+# temporaries, keep the peak near 50 MB however many arms and draws are asked for.
+_CHUNK_ELEMENTS = 2_000_000
+
+
+def posterior_mean(alpha: ArrayLike, beta: ArrayLike) -> FloatArray:
+    """``alpha / (alpha + beta)``: the CTR estimate that the prior keeps sane for new deals."""
+    a, b = _posterior_parameters(alpha, beta)
+    mean: FloatArray = a / (a + b)
+    return mean
+
+
+def credible_interval(
+    alpha: ArrayLike, beta: ArrayLike, level: float = 0.95
+) -> tuple[FloatArray, FloatArray]:
+    """Equal-tailed interval: ``(1 - level) / 2`` of the posterior mass lies beyond each end.
+
+    Equal tails rather than highest density because it is what analysts expect next to a CTR
+    and it is monotone in the counts. It contains the posterior mean whenever alpha, beta >= 1
+    (log-concave posteriors, e.g. any posterior from the default uniform prior), but not for
+    priors far below 1, where most of the mass sits at one end.
+    """
+    level = _check_probability(level, "level")
+    a, b = _posterior_parameters(alpha, beta)
+    tail = (1.0 - level) / 2.0
+    low = np.asarray(scipy_stats.beta.ppf(tail, a, b), dtype=np.float64)
+    high = np.asarray(scipy_stats.beta.ppf(1.0 - tail, a, b), dtype=np.float64)
+    return low, high
+
+
+@dataclass(frozen=True)
+class ArmStatistics:
+    """Per-arm summary of the posteriors, index ``i`` describing arm ``i`` of the input."""
+
+    mean: FloatArray
+    ci_low: FloatArray
+    ci_high: FloatArray
+    prob_best: FloatArray
+    expected_loss: FloatArray
+
+
+def arm_statistics(
+    alpha: ArrayLike,
+    beta: ArrayLike,
+    rng: np.random.Generator,
+    draws: int = 20_000,
+    level: float = 0.95,
+) -> ArmStatistics:
+    """All dashboard statistics from one Monte Carlo matrix of posterior draws (draws, arms).
+
+    ``prob_best[i]`` is the share of draws in which arm ``i`` has the highest sample (the first
+    one on an exact tie, so the shares always sum to 1) and ``expected_loss[i]`` is the mean of
+    ``max_j theta_j - theta_i``. With 20,000 draws the Monte Carlo error of a probability is at
+    most 0.0035 (one standard deviation), below what the dashboard displays. The draws are made
+    in chunks so that memory stays bounded for campaigns with thousands of deals.
+    """
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
+        raise InvalidParameterError(f"draws must be an integer >= 1, got {draws!r}")
+    a, b = _posterior_parameters(alpha, beta)
+    if a.ndim != 1:
+        raise InvalidArmsError(f"alpha and beta must be one-dimensional, got shape {a.shape}")
+    low, high = credible_interval(a, b, level)
+    arms = len(a)
+    wins = np.zeros(arms, dtype=np.int64)
+    loss_sum = np.zeros(arms, dtype=np.float64)
+    if arms > 0:
+        chunk = max(1, _CHUNK_ELEMENTS // arms)
+        for start in range(0, int(draws), chunk):
+            rows = min(chunk, int(draws) - start)
+            theta = rng.beta(a, b, size=(rows, arms))
+            best = np.argmax(theta, axis=1)
+            wins += np.bincount(best, minlength=arms)
+            loss_sum += (theta[np.arange(rows), best][:, np.newaxis] - theta).sum(axis=0)
+    return ArmStatistics(
+        mean=a / (a + b),
+        ci_low=low,
+        ci_high=high,
+        prob_best=wins / float(draws),
+        expected_loss=loss_sum / float(draws),
+    )
+
+
+def prob_best_two_exact(a1: float, b1: float, a2: float, b2: float) -> float:
+    """Exact ``P(theta2 > theta1)`` for independent ``Beta(a1, b1)`` and ``Beta(a2, b2)``.
+
+    Evan Miller's closed form ("Formulas for Bayesian A/B Testing"):
+    ``sum_{i=0}^{a2-1} B(a1+i, b1+b2) / ((b2+i) B(1+i, b2) B(a1, b1))``, which needs ``a2`` to
+    be a whole number (true whenever the prior alpha is); if only ``a1`` is, the complement is
+    used. Terms are summed in log space because the Beta functions underflow for real traffic.
+    """
+    for name, value in (("a1", a1), ("b1", b1), ("a2", a2), ("b2", b2)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise InvalidParameterError(f"{name} must be a number, got {value!r}")
+        if not (np.isfinite(value) and value > 0):
+            raise InvalidParameterError(f"{name} must be finite and > 0, got {value!r}")
+    # The sum has one term per unit of the whole alpha: use the smaller one when both qualify.
+    a1_whole, a2_whole = float(a1).is_integer(), float(a2).is_integer()
+    if a2_whole and not (a1_whole and a1 < a2):
+        return _miller(a1, b1, a2, b2)
+    if a1_whole:
+        return 1.0 - _miller(a2, b2, a1, b1)
+    raise InvalidParameterError(
+        f"the closed form needs a whole alpha for one of the arms, got a1={a1!r} and a2={a2!r}"
+    )
+
+
+@dataclass(frozen=True)
+class WinnerRule:
+    """When a campaign may end with a winner: one arm is very probably best, and all were seen.
+
+    The impression floor stops the rule from firing on the first lucky clicks, when every
+    posterior is still close to the prior and a single click moves ``prob_best`` a lot.
+    """
+
+    min_prob_best: float = 0.95
+    min_impressions: int = 100
+
+    def __post_init__(self) -> None:
+        value = self.min_prob_best
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise InvalidParameterError(f"min_prob_best must be a number, got {value!r}")
+        if not 0.5 < float(value) <= 1.0:
+            # At or below one half two arms could qualify at once, and "the winner" is ambiguous.
+            raise InvalidParameterError(f"min_prob_best must be in (0.5, 1], got {value!r}")
+        impressions = self.min_impressions
+        if isinstance(impressions, bool) or not isinstance(impressions, int | np.integer):
+            raise InvalidParameterError(
+                f"min_impressions must be an integer >= 0, got {impressions!r}"
+            )
+        if impressions < 0:
+            raise InvalidParameterError(f"min_impressions must be >= 0, got {impressions!r}")
+
+    def pick(self, stats: ArmStatistics, impressions: CountArray) -> int | None:
+        """Index of the winning arm, or None while the evidence is not there yet."""
+        counts = as_count_vector(impressions, "impressions")
+        if len(counts) != len(stats.prob_best):
+            raise InvalidArmsError(
+                f"impressions has {len(counts)} arms but the statistics have {len(stats.prob_best)}"
+            )
+        if len(counts) == 0 or bool((counts < self.min_impressions).any()):
+            return None
+        best = int(np.argmax(stats.prob_best))
+        return best if stats.prob_best[best] >= self.min_prob_best else None
+
+
+def _posterior_parameters(alpha: ArrayLike, beta: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    try:
+        a = np.asarray(alpha, dtype=np.float64)
+        b = np.asarray(beta, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArmsError("alpha and beta must be numbers") from exc
+    if a.shape != b.shape:
+        raise InvalidArmsError(
+            f"alpha and beta must have the same shape, got {a.shape} and {b.shape}"
+        )
+    if not bool(np.all(np.isfinite(a) & (a > 0) & np.isfinite(b) & (b > 0))):
+        raise InvalidArmsError("alpha and beta must be finite and > 0")
+    return a, b
+
+
+def _check_probability(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise InvalidParameterError(f"{name} must be a number in (0, 1), got {value!r}")
+    if not 0.0 < float(value) < 1.0:
+        raise InvalidParameterError(f"{name} must be in (0, 1), got {value!r}")
+    return float(value)
+
+
+def _miller(a1: float, b1: float, a2: float, b2: float) -> float:
+    i = np.arange(int(a2), dtype=np.float64)
+    log_terms = (
+        special.betaln(a1 + i, b1 + b2)
+        - np.log(b2 + i)
+        - special.betaln(1.0 + i, b2)
+        - special.betaln(a1, b1)
+    )
+    return float(np.clip(np.exp(special.logsumexp(log_terms)), 0.0, 1.0))

@@ -1,0 +1,244 @@
+"""Campaigns and their deals: create, change, pause, resume, end with a winner.
+
+``projects.number_of_bandits`` is maintained here by atomic SQL on every insert, so it always
+equals the count of the project's bandits (``hotdeals db-check`` verifies it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from hotdeals.bandit import POLICY_NAMES, BanditError, make_policy
+from hotdeals.db.models import Bandit, Project
+from hotdeals.db.types import utcnow
+from hotdeals.errors import (
+    BanditNotFound,
+    DuplicateBanditName,
+    InvalidRequest,
+    InvalidStateChange,
+    ProjectNotFound,
+)
+from hotdeals.services.pagination import Page
+
+# Which status may follow which: an ended campaign is final, so its history stays interpretable.
+TRANSITIONS = {
+    "running": {"running", "paused", "ended"},
+    "paused": {"paused", "running", "ended"},
+    "ended": {"ended"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DealSpec:
+    """What an analyst says about a new deal."""
+
+    bandit_name: str
+    description: str | None = None
+    price: Decimal | None = None
+    emoji: str | None = None
+    image_url: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSpec:
+    """What an analyst says about a new campaign; defaults are DESIGN.md's."""
+
+    project_name: str
+    project_description: str | None = None
+    policy: str = "thompson"
+    epsilon: float = 0.1
+    slots: int = 3
+    prior_alpha: float = 1.0
+    prior_beta: float = 1.0
+    min_prob_best: float = 0.95
+    min_impressions: int = 100
+    bandits: Sequence[DealSpec] = field(default_factory=tuple)
+
+
+def validate_policy(policy: str, epsilon: float) -> None:
+    """Refuse an unknown policy or a bad epsilon with the bandit package's own message."""
+    try:
+        make_policy(policy, epsilon=epsilon)
+    except BanditError as exc:
+        raise InvalidRequest(str(exc)) from None
+
+
+def create_project(session: Session, spec: ProjectSpec) -> Project:
+    """A running campaign with its deals, in one transaction."""
+    validate_policy(spec.policy, spec.epsilon)
+    names = [d.bandit_name.strip() for d in spec.bandits]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise DuplicateBanditName(f"deal names must be unique within a project: {duplicates}")
+    project = Project(
+        project_name=spec.project_name.strip(),
+        project_description=spec.project_description,
+        policy=spec.policy,
+        epsilon=spec.epsilon,
+        slots=spec.slots,
+        prior_alpha=spec.prior_alpha,
+        prior_beta=spec.prior_beta,
+        min_prob_best=spec.min_prob_best,
+        min_impressions=spec.min_impressions,
+        number_of_bandits=0,
+        status="running",
+    )
+    session.add(project)
+    session.flush()
+    for deal in spec.bandits:
+        add_bandit(session, project.project_id, deal)
+    session.refresh(project)
+    return project
+
+
+def get_project(session: Session, project_id: int) -> Project:
+    project = session.scalars(
+        select(Project)
+        .where(Project.project_id == project_id)
+        .options(selectinload(Project.bandits))
+    ).first()
+    if project is None:
+        raise ProjectNotFound(f"project {project_id} does not exist")
+    return project
+
+
+def list_projects(
+    session: Session, *, limit: int, offset: int, status: str | None = None
+) -> Page[Project]:
+    query = select(Project)
+    if status is not None:
+        query = query.where(Project.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(
+        query.order_by(Project.project_id.desc()).limit(limit).offset(offset)
+    ).all()
+    return Page(list(items), total, limit, offset)
+
+
+def update_project(session: Session, project_id: int, changes: dict[str, Any]) -> Project:
+    """Apply a partial update; status changes follow :data:`TRANSITIONS`.
+
+    Naming a winner is part of ending a campaign: ``winner_bandit_id`` is accepted only with
+    ``status = ended`` or on a campaign that has already ended.
+    """
+    project = get_project(session, project_id)
+    changes = dict(changes)
+    status = changes.pop("status", None)
+    winner = changes.pop("winner_bandit_id", None)
+    if "policy" in changes or "epsilon" in changes:
+        validate_policy(
+            changes.get("policy", project.policy), changes.get("epsilon", project.epsilon)
+        )
+    if status is not None and status not in TRANSITIONS[project.status]:
+        raise InvalidStateChange(
+            f"project {project_id} is {project.status}; it cannot become {status}"
+        )
+    if winner is not None:
+        if (status or project.status) != "ended":
+            raise InvalidStateChange(
+                "a winner is named when the campaign ends: send status 'ended' with it"
+            )
+        if not any(b.bandit_id == winner for b in project.bandits):
+            raise InvalidRequest(f"bandit {winner} is not a deal of project {project_id}")
+        project.winner_bandit_id = winner
+    for name, value in changes.items():
+        setattr(project, name, value)
+    if status is not None and status != project.status:
+        project.status = status
+        if status == "ended":
+            project.ended_at = utcnow()
+    session.flush()
+    return project
+
+
+def add_bandit(session: Session, project_id: int, deal: DealSpec) -> Bandit:
+    """A new deal starts at the project's prior, so the policy explores it at once."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise ProjectNotFound(f"project {project_id} does not exist")
+    if project.status == "ended":
+        raise InvalidStateChange(f"project {project_id} has ended; deals cannot be added")
+    bandit = Bandit(
+        project_id=project_id,
+        bandit_name=deal.bandit_name.strip(),
+        description=deal.description,
+        price=deal.price,
+        emoji=deal.emoji,
+        image_url=deal.image_url,
+        active=deal.active,
+        alpha=project.prior_alpha,
+        beta=project.prior_beta,
+    )
+    try:
+        with session.begin_nested():
+            session.add(bandit)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateBanditName(
+            f"project {project_id} already has a deal named {bandit.bandit_name!r}"
+        ) from None
+    session.execute(
+        update(Project)
+        .where(Project.project_id == project_id)
+        .values(number_of_bandits=Project.number_of_bandits + 1)
+    )
+    return bandit
+
+
+def get_bandit(session: Session, bandit_id: int) -> Bandit:
+    bandit = session.get(Bandit, bandit_id)
+    if bandit is None:
+        raise BanditNotFound(f"bandit {bandit_id} does not exist")
+    return bandit
+
+
+def list_bandits(session: Session, project_id: int) -> list[Bandit]:
+    if session.get(Project, project_id) is None:
+        raise ProjectNotFound(f"project {project_id} does not exist")
+    return list(
+        session.scalars(
+            select(Bandit).where(Bandit.project_id == project_id).order_by(Bandit.bandit_id)
+        )
+    )
+
+
+def update_bandit(session: Session, bandit_id: int, changes: dict[str, Any]) -> Bandit:
+    """Rename, redescribe or (de)activate a deal; a deactivated deal keeps its history."""
+    bandit = get_bandit(session, bandit_id)
+    project_id = bandit.project_id
+    if "bandit_name" in changes:
+        changes = {**changes, "bandit_name": str(changes["bandit_name"]).strip()}
+    try:
+        # Changes go inside the savepoint: begin_nested() flushes whatever is pending first.
+        with session.begin_nested():
+            for name, value in changes.items():
+                setattr(bandit, name, value)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateBanditName(
+            f"project {project_id} already has a deal named {changes['bandit_name']!r}"
+        ) from None
+    return bandit
+
+
+__all__ = [
+    "POLICY_NAMES",
+    "DealSpec",
+    "ProjectSpec",
+    "add_bandit",
+    "create_project",
+    "get_bandit",
+    "get_project",
+    "list_bandits",
+    "list_projects",
+    "update_bandit",
+    "update_project",
+]

@@ -1,0 +1,127 @@
+"""Stats, time series and the CSV export, computed from data whose answer is known."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from api_helpers import ADMIN, make_project, make_user
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+
+from hotdeals.db.models import Transaction
+
+
+def rank_and_click(
+    client: TestClient, pid: int, customer: int, plan: dict[int, tuple[int, int]]
+) -> None:
+    """Show each deal (by index in the project) n times, k=1, and click the first c of them."""
+    bandits = client.get(f"/api/projects/{pid}/bandits", headers=ADMIN).json()
+    for index, (n, c) in plan.items():
+        for other in bandits:
+            if other is not bandits[index]:
+                client.patch(
+                    f"/api/bandits/{other['bandit_id']}", json={"active": False}, headers=ADMIN
+                )
+        client.patch(
+            f"/api/bandits/{bandits[index]['bandit_id']}", json={"active": True}, headers=ADMIN
+        )
+        for i in range(n):
+            deal = client.post(
+                f"/api/projects/{pid}/rank", json={"customer_id": customer, "k": 1}
+            ).json()
+            if i < c:
+                client.post(f"/api/transactions/{deal['deals'][0]['transaction_id']}/click")
+    for other in bandits:
+        client.patch(f"/api/bandits/{other['bandit_id']}", json={"active": True}, headers=ADMIN)
+
+
+def test_stats_report_ctr_intervals_prob_best_and_the_winner(client: TestClient) -> None:
+    customer = make_user(client)
+    project = make_project(client, deals=2, min_impressions=20)
+    pid = project["project_id"]
+    rank_and_click(client, pid, customer, {0: (40, 2), 1: (40, 30)})
+    stats = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()
+    weak, strong = stats["bandits"]
+    assert (weak["impressions"], weak["clicks"], weak["ctr"]) == (40, 2, 0.05)
+    assert (strong["impressions"], strong["clicks"], strong["ctr"]) == (40, 30, 0.75)
+    assert strong["posterior_mean"] == (1 + 30) / (2 + 40)
+    for arm in stats["bandits"]:
+        assert arm["ci_low"] < arm["posterior_mean"] < arm["ci_high"]
+    assert strong["prob_best"] > 0.99
+    assert abs(weak["prob_best"] + strong["prob_best"] - 1) < 1e-9
+    assert weak["expected_loss"] > strong["expected_loss"] >= 0
+    assert stats["winner"]["bandit_id"] == strong["bandit_id"]
+    assert abs(weak["share_last_24h"] - 0.5) < 1e-9
+
+
+def test_no_winner_before_every_active_deal_has_enough_impressions(client: TestClient) -> None:
+    customer = make_user(client)
+    pid = make_project(client, deals=2, min_impressions=100)["project_id"]
+    rank_and_click(client, pid, customer, {0: (40, 2), 1: (40, 30)})
+    assert client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()["winner"] is None
+
+
+def test_a_deactivated_deal_has_no_prob_best(client: TestClient) -> None:
+    project = make_project(client, deals=3)
+    off = project["bandits"][2]["bandit_id"]
+    client.patch(f"/api/bandits/{off}", json={"active": False}, headers=ADMIN)
+    stats = client.get(f"/api/projects/{project['project_id']}/stats", headers=ADMIN).json()
+    assert [a["prob_best"] is None for a in stats["bandits"]] == [False, False, True]
+    assert abs(sum(a["prob_best"] or 0 for a in stats["bandits"]) - 1) < 1e-9
+
+
+def test_time_series_buckets_by_hour_and_day(client: TestClient, engine: Engine) -> None:
+    customer = make_user(client)
+    pid = make_project(client, deals=1)["project_id"]
+    ids = [
+        client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer}).json()["deals"][0][
+            "transaction_id"
+        ]
+        for _ in range(3)
+    ]
+    client.post(f"/api/transactions/{ids[0]}/click")
+    yesterday = datetime(2026, 11, 29, 13, 45, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            update(Transaction)
+            .where(Transaction.transaction_id == ids[2])
+            .values(timestamp=yesterday)
+        )
+    hourly = client.get(f"/api/projects/{pid}/timeseries?bucket=hour", headers=ADMIN).json()
+    first = hourly["points"][0]
+    assert first["bucket_start"] == "2026-11-29T13:00:00Z"
+    assert (first["impressions"], first["clicks"]) == (1, 0)
+    assert sum(p["impressions"] for p in hourly["points"]) == 3
+    assert sum(p["clicks"] for p in hourly["points"]) == 1
+    daily = client.get(f"/api/projects/{pid}/timeseries?bucket=day", headers=ADMIN).json()
+    assert daily["points"][0]["bucket_start"] == "2026-11-29T00:00:00Z"
+    starts = [datetime.fromisoformat(p["bucket_start"]) for p in daily["points"]]
+    assert all(b - a >= timedelta(days=1) for a, b in itertools.pairwise(starts))
+    assert (
+        client.get(f"/api/projects/{pid}/timeseries?bucket=week", headers=ADMIN).status_code == 422
+    )
+
+
+def test_csv_export_streams_every_impression(client: TestClient) -> None:
+    customer = make_user(client)
+    pid = make_project(client, deals=3)["project_id"]
+    deals = client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer}).json()["deals"]
+    client.post(f"/api/transactions/{deals[1]['transaction_id']}/click")
+    response = client.get(f"/api/projects/{pid}/transactions.csv", headers=ADMIN)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [int(r["transaction_id"]) for r in rows] == [d["transaction_id"] for d in deals]
+    assert [r["clicked"] for r in rows] == ["False", "True", "False"]
+    assert rows[1]["clicked_at"] != ""
+    assert rows[0]["clicked_at"] == ""
+    assert datetime.fromisoformat(rows[0]["timestamp"]).tzinfo is not None
+    assert "email" not in rows[0]
+
+
+def test_export_needs_the_admin_token(client: TestClient) -> None:
+    pid = make_project(client)["project_id"]
+    assert client.get(f"/api/projects/{pid}/transactions.csv").status_code == 401

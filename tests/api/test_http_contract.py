@@ -1,0 +1,62 @@
+"""Cross-cutting promises of the HTTP contract: limits, error shape, OpenAPI documentation."""
+
+from __future__ import annotations
+
+from api_helpers import make_project, make_user
+from fastapi.testclient import TestClient
+
+
+def test_an_oversized_body_is_413_with_a_json_detail(client: TestClient) -> None:
+    response = client.post(
+        "/api/projects/1/rank",
+        content=b'{"customer_id": 1, "pad": "' + b"x" * 70_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert "larger than 65536 bytes" in response.json()["detail"]
+
+
+def test_an_oversized_chunked_body_is_413_too(client: TestClient) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            yield b"x" * 2048
+
+    response = client.post(
+        "/api/projects/1/rank", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_malformed_json_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/projects/1/rank", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_rank_and_click_are_open_and_carry_no_personal_data(client: TestClient) -> None:
+    customer = make_user(client, "secret@example.com", "Secret Name")
+    pid = make_project(client)["project_id"]
+    answer = client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer})
+    click = client.post(f"/api/transactions/{answer.json()['deals'][0]['transaction_id']}/click")
+    for response in (answer, click):
+        assert response.status_code == 200
+        assert "secret" not in response.text.lower()
+
+
+def test_every_operation_is_documented(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    operations = [
+        (path, method, op) for path, item in spec["paths"].items() for method, op in item.items()
+    ]
+    assert len(operations) >= 16
+    for path, method, op in operations:
+        assert op.get("summary"), f"{method} {path} has no summary"
+        codes = set(op["responses"])
+        if path.startswith("/api/"):
+            assert "422" in codes, f"{method} {path} does not document 422"
+            for code in codes - {"200", "201", "422"}:
+                schema = op["responses"][code]["content"]["application/json"]["schema"]
+                assert schema["required"] == ["detail"]
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,84 @@
+"""The public surface of ``hotdeals.bandit`` and its independence from the web and database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import hotdeals.bandit as bandit
+from hotdeals.bandit import errors
+
+EXPECTED_API = {
+    "POLICY_NAMES",
+    "UCB1",
+    "ArmSet",
+    "ArmStatistics",
+    "BanditError",
+    "EpsilonGreedy",
+    "InvalidArmsError",
+    "InvalidParameterError",
+    "NoReplayMatchError",
+    "Policy",
+    "ReplayResult",
+    "SimulationResult",
+    "ThompsonSampling",
+    "Uniform",
+    "UnknownPolicyError",
+    "WinnerRule",
+    "arm_statistics",
+    "credible_interval",
+    "make_policy",
+    "posterior_mean",
+    "prob_best_two_exact",
+    "replay",
+    "simulate",
+}
+
+
+def test_all_lists_exactly_the_public_api() -> None:
+    assert set(bandit.__all__) == EXPECTED_API
+    assert len(bandit.__all__) == len(EXPECTED_API), "duplicate names in __all__"
+    for name in bandit.__all__:
+        assert hasattr(bandit, name), name
+
+
+def test_every_public_name_is_exported() -> None:
+    public = {
+        name
+        for name, value in vars(bandit).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType) and name != "annotations"
+    }
+    assert public == EXPECTED_API
+
+
+@pytest.mark.parametrize("name", errors.__all__)
+def test_every_error_belongs_to_one_value_error_family(name: str) -> None:
+    error_class = getattr(errors, name)
+    assert issubclass(error_class, bandit.BanditError)
+    assert issubclass(error_class, ValueError)
+    assert error_class.__doc__
+
+
+def test_importing_bandit_pulls_in_neither_web_nor_database() -> None:
+    source_root = Path(bandit.__file__).resolve().parents[2]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(source_root), env.get("PYTHONPATH", "")) if part
+    )
+    code = (
+        "import sys, hotdeals.bandit\n"
+        "heavy = ('sqlalchemy', 'fastapi', 'starlette')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    loaded, numpy_loaded = completed.stdout.splitlines()
+    assert loaded == ""
+    assert numpy_loaded == "True", "the probe did not actually import the package"
