@@ -15,6 +15,7 @@ from hotdeals.api.limits import BodySizeLimit
 from hotdeals.api.routers import analytics, learning, projects, users
 from hotdeals.api.state import AppState
 from hotdeals.config import Settings, get_settings
+from hotdeals.web import routes as web_routes
 
 DESCRIPTION = """
 Ranks a shop's deals with multi-armed bandits and learns from every click.
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await state.learning.close()
         state.engine.dispose()
 
     app = FastAPI(
@@ -57,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health.router, learning.router, users.router, projects.router):
         app.include_router(router)
     app.include_router(analytics.router)
+    app.include_router(web_routes.router)
     return app

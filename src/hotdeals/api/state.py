@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.config import Settings
 from hotdeals.db.engine import make_engine, make_session_factory
+from hotdeals.services.learning import LearningLoop
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     rng: np.random.Generator
+    learning: LearningLoop
 
     @property
     def admin_token(self) -> str | None:
@@ -33,9 +35,12 @@ class AppState:
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:
         engine = make_engine(settings.database_url, pool_size=settings.hotdeals_pool_size)
+        sessions = make_session_factory(engine)
+        rng = np.random.default_rng()
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_session_factory(engine),
-            rng=np.random.default_rng(),
+            sessions=sessions,
+            rng=rng,
+            learning=LearningLoop(sessions, rng),
         )

@@ -10,7 +10,6 @@ from hotdeals.api.deps import StateDep
 from hotdeals.api.params import ProjectId, TransactionId
 from hotdeals.api.responses import errors
 from hotdeals.api.schemas import ClickOut, RankedDealOut, RankIn, RankOut
-from hotdeals.services import ranking
 
 router = APIRouter(prefix="/api", tags=["learning loop"])
 
@@ -21,7 +20,7 @@ router = APIRouter(prefix="/api", tags=["learning loop"])
     summary="Rank the deals for a customer and log the impressions",
     responses=errors(404, 409, 413),
 )
-def rank(
+async def rank(
     project_id: ProjectId,
     body: RankIn,
     state: StateDep,
@@ -37,15 +36,9 @@ def rank(
     """Orders the running campaign's active deals by its policy (Thompson sampling by default)
     and returns the top k, each with the `transaction_id` to report a click on. 409 when the
     campaign is paused or ended, or has no active deal."""
-    with state.sessions.begin() as session:
-        result = ranking.rank_deals(
-            session,
-            project_id,
-            body.customer_id,
-            state.rng,
-            k=body.k,
-            idempotency_key=idempotency_key,
-        )
+    result = await state.learning.rank(
+        project_id, body.customer_id, k=body.k, idempotency_key=idempotency_key
+    )
     return RankOut(
         project_id=result.project_id,
         customer_id=result.customer_id,
@@ -67,11 +60,10 @@ def rank(
     summary="Report a click on a shown deal",
     responses=errors(404, 413),
 )
-def click(transaction_id: TransactionId, state: StateDep) -> ClickOut:
+async def click(transaction_id: TransactionId, state: StateDep) -> ClickOut:
     """Idempotent: the first click counts, a repeated one changes nothing and says
     `already_recorded: true`."""
-    with state.sessions.begin() as session:
-        outcome = ranking.click(session, transaction_id)
+    outcome = await state.learning.click(transaction_id)
     return ClickOut(
         transaction_id=outcome.transaction_id,
         bandit_id=outcome.bandit_id,

@@ -1,0 +1,48 @@
+"""What every command shares: the consoles, the error reporting and the database at hand."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotdeals.config import get_settings
+from hotdeals.db.engine import check_connection, make_engine, make_session_factory
+from hotdeals.errors import HotDealsError
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn our own errors into one red line on standard error and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except HotDealsError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+@contextmanager
+def database() -> Iterator[tuple[Engine, sessionmaker[Session]]]:
+    """The configured database, checked reachable, disposed of on exit."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        check_connection(engine)
+        yield engine, make_session_factory(engine)
+    finally:
+        engine.dispose()

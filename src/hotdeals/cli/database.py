@@ -1,0 +1,51 @@
+"""Schema and consistency: ``init-db`` and ``db-check``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hotdeals.cli.common import database, err, out, reports_errors
+from hotdeals.db.counters import find_mismatches, repair_counters
+from hotdeals.db.engine import session_scope
+from hotdeals.db.migrate import upgrade_to_head
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init-db")(init_db)
+    app.command("db-check")(db_check)
+
+
+@reports_errors
+def init_db() -> None:
+    """Create or upgrade the schema of the configured database (safe to run again).
+
+    Example: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/hotdeals hotdeals init-db
+    """
+    with database() as (engine, _):
+        upgrade_to_head(engine)
+        out.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@reports_errors
+def db_check(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Rebuild wrong counters from the transactions log.")
+    ] = False,
+) -> None:
+    """Check every counter against the transactions log; exit 1 on any mismatch.
+
+    Example: hotdeals db-check --repair
+    """
+    with database() as (_, sessions), session_scope(sessions) as session:
+        mismatches = find_mismatches(session)
+        if mismatches and repair:
+            changed = repair_counters(session)
+            out.print(f"repaired {changed} row(s) from the transactions log")
+            mismatches = find_mismatches(session)
+    if mismatches:
+        for mismatch in mismatches:
+            err.print(f"MISMATCH {mismatch}", highlight=False)
+        raise typer.Exit(1)
+    out.print("OK: every counter matches the transactions log")

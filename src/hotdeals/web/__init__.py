@@ -1,0 +1,1 @@
+"""Pages served by the app: the storefront (``/``) and the analyst dashboard (``/admin``)."""

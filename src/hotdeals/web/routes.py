@@ -1,0 +1,7 @@
+"""The storefront and dashboard routes (issue 4)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
