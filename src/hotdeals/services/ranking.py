@@ -8,6 +8,7 @@ policy order them, and logs the shown deals with the atomic counter SQL of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select
@@ -54,10 +55,12 @@ def rank_deals(
     *,
     k: int | None = None,
     idempotency_key: str | None = None,
+    at: datetime | None = None,
 ) -> Ranking:
     """Order the running project's active deals for one customer and log the top k shown.
 
-    ``k`` defaults to the project's slots and is capped at the number of active deals.
+    ``k`` defaults to the project's slots and is capped at the number of active deals. ``at``
+    back-dates the impressions (demo history, imports); live traffic leaves it to the clock.
     """
     project = session.get(Project, project_id)
     if project is None:
@@ -96,7 +99,7 @@ def rank_deals(
     ids = log_impressions(
         session,
         [
-            Impression(customer_id, project_id, arm.bandit_id, position)
+            Impression(customer_id, project_id, arm.bandit_id, position, at)
             for position, arm in enumerate(chosen, start=1)
         ],
     )
@@ -148,6 +151,6 @@ def _claim_key(session: Session, key: str, project_id: int, customer_id: int) ->
     return Ranking(project_id, customer_id, deals, replayed=True)
 
 
-def click(session: Session, transaction_id: int) -> ClickOutcome:
+def click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:
     """Count the first click on an impression; later clicks change nothing and say so."""
-    return record_click(session, transaction_id)
+    return record_click(session, transaction_id, at)
