@@ -64,7 +64,13 @@ class ProjectSpec:
 
 
 def validate_policy(policy: str, epsilon: float) -> None:
-    """Refuse an unknown policy or a bad epsilon with the bandit package's own message."""
+    """Refuse an unknown policy or a bad epsilon with the bandit package's own message.
+
+    Epsilon is checked whatever the policy: it is stored, and a later switch to
+    epsilon_greedy must not find a value the database's CHECK refuses.
+    """
+    if not 0.0 <= epsilon <= 1.0:
+        raise InvalidRequest(f"epsilon must be in [0, 1], got {epsilon!r}")
     try:
         make_policy(policy, epsilon=epsilon)
     except BanditError as exc:

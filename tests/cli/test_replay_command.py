@@ -1,0 +1,262 @@
+"""``hotdeals replay`` on CSV logs (synthetic, and the committed Open Bandit Dataset excerpt)
+and on a uniform project's transactions, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from hotdeals.cli import app
+from hotdeals.db.counters import Impression, log_impressions, record_click
+from hotdeals.services.offline import read_log_csv
+from hotdeals.services.projects import DealSpec, ProjectSpec, create_project
+from hotdeals.services.users import create_user
+
+runner = CliRunner()
+
+OBD_EXCERPT = Path(__file__).parents[1] / "fixtures" / "obd_excerpt.csv"
+# Arbitrary labels, not in rate order: the replay must not depend on how items are named.
+RATES = {"plum": 0.05, "apple": 0.30, "pear": 0.10}
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def last_json(stdout: str) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    return payload
+
+
+def uniform_log(path: Path, events: int, seed: int) -> tuple[int, int]:
+    """A log of a uniform-random policy over RATES, written in shuffled row order.
+
+    Returns the number of clicks and the clicks on the best item.
+    """
+    rng = np.random.default_rng(seed)
+    labels = list(RATES)
+    shown = rng.integers(0, len(labels), events)
+    clicks = rng.random(events) < np.array([RATES[label] for label in labels])[shown]
+    rows = [
+        (labels[item], int(click), (START + timedelta(seconds=i)).isoformat())
+        for i, (item, click) in enumerate(zip(shown, clicks, strict=True))
+    ]
+    order = rng.permutation(events)
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["timestamp", "item_id", "click"])
+        for i in order:
+            item, click, moment = rows[i]
+            writer.writerow([moment, item, click])
+    best = labels.index("apple")
+    return int(clicks.sum()), int(clicks[shown == best].sum())
+
+
+def test_a_shuffled_log_is_read_back_in_time_order(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    with log.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["item_id", "click", "position", "timestamp"])
+        writer.writerow([7, 1, 2, "2026-11-01T10:00:02+00:00"])
+        writer.writerow([5, 0, 1, "2026-11-01T11:00:00+01:00"])  # 10:00:00 UTC: first
+        writer.writerow([9, 0, 3, "2026-11-01T10:00:02+00:00"])  # tie: keeps its file order
+        writer.writerow([8, 1, 1, "2026-11-01T10:00:01+00:00"])
+    events = read_log_csv(log)
+    assert events.item_ids.tolist() == [5, 8, 7, 9]
+    assert events.clicks.tolist() == [0, 1, 1, 0]
+    assert events.positions is not None
+    assert events.positions.tolist() == [1, 1, 2, 3]
+
+
+def test_replay_of_thompson_recovers_the_best_items_rate_on_a_synthetic_log(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "uniform.csv"
+    clicks, _ = uniform_log(log, events=60_000, seed=11)
+    result = runner.invoke(app, ["replay", str(log), "--policy", "thompson", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = last_json(result.stdout)
+    assert figures["total"] == 60_000
+    assert figures["log_ctr"] == pytest.approx(clicks / 60_000)
+    assert figures["log_ctr"] == pytest.approx(sum(RATES.values()) / 3, abs=0.01)
+    # Thompson locks onto "apple" within a few dozen kept events, so its replayed rate is
+    # apple's true rate, and the bootstrap interval must say so while being tight.
+    assert figures["ci_low"] <= RATES["apple"] <= figures["ci_high"]
+    assert figures["ci_high"] - figures["ci_low"] < 0.02
+    assert figures["kept"] == pytest.approx(20_000, rel=0.05)
+    assert figures["clicks"] == round(figures["ctr"] * figures["kept"])
+
+
+def test_replay_of_the_uniform_policy_recovers_the_logs_own_rate(tmp_path: Path) -> None:
+    log = tmp_path / "uniform.csv"
+    uniform_log(log, events=30_000, seed=5)
+    result = runner.invoke(app, ["replay", str(log), "--policy", "uniform", "--json"])
+    figures = last_json(result.stdout)
+    assert figures["ci_low"] <= sum(RATES.values()) / 3 <= figures["ci_high"]
+    assert figures["ci_high"] < RATES["apple"]
+
+
+def test_the_text_report_names_every_figure(tmp_path: Path) -> None:
+    log = tmp_path / "uniform.csv"
+    uniform_log(log, events=3_000, seed=2)
+    result = runner.invoke(app, ["replay", str(log), "--policy", "ucb1", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert f"replay of ucb1 on {log}:" in result.stdout
+    assert "replay CTR" in result.stdout
+    assert "95% bootstrap CI" in result.stdout
+    assert "of 3,000 (" in result.stdout
+    assert "log CTR" in result.stdout
+
+
+def test_the_open_bandit_dataset_excerpt_replays(tmp_path: Path) -> None:
+    with OBD_EXCERPT.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    log_ctr = sum(int(r["click"]) for r in rows) / len(rows)
+    for policy in ("thompson", "epsilon_greedy"):
+        result = runner.invoke(app, ["replay", str(OBD_EXCERPT), "--policy", policy, "--json"])
+        assert result.exit_code == 0, result.output
+        figures = last_json(result.stdout)
+        assert figures["total"] == len(rows) == 2_000
+        assert figures["log_ctr"] == pytest.approx(log_ctr)
+        # 80 items in 3 slots: about one logged event in 80 matches the policy's choice.
+        assert 5 <= figures["kept"] <= 100
+        assert 0.0 <= figures["ci_low"] <= figures["ctr"] <= figures["ci_high"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("item,clicked\n1,0\n", "missing column(s) 'item_id', 'click'"),
+        ("item_id,position\n1,1\n", "missing column(s) 'click'"),
+        ("item_id,click\n", "the log has no events"),
+        ("", "the file is empty"),
+        ("item_id,click\n1,2\n2,0\n", "clicks must be 0 or 1"),
+        ("item_id,click\n1,\n2,0\n", "column 'click' has 1 empty value(s)"),
+        ("item_id,click\n1,yes\n2,no\n", "column 'click' must hold whole numbers"),
+        ("item_id,click,position\n1,0,0\n", "positions are slots numbered from 1"),
+        ("item_id,click,timestamp\n1,1,yesterday\n", "timestamp 'yesterday' is not a date"),
+        ("item_id,click\n1,1\n2\n", "CSV parse error"),
+    ],
+)
+def test_a_bad_log_is_one_line_and_exit_2(tmp_path: Path, content: str, message: str) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["replay", str(log)])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/no/such/log.csv"], "/no/such/log.csv: no such file"),
+        ([], "give either a CSV log file or --from-db PROJECT_ID"),
+        (["log.csv", "--from-db", "1"], "give either a CSV log file or --from-db PROJECT_ID"),
+        ([str(OBD_EXCERPT), "--policy", "greedy"], "unknown policy 'greedy'"),
+        ([str(OBD_EXCERPT), "--policy", "epsilon_greedy", "--epsilon", "-1"], "epsilon must"),
+        ([str(OBD_EXCERPT), "--seed", "-1"], "--seed must be >= 0"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["replay", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def seed_uniform_project(
+    sessions: sessionmaker[Session], policy: str = "uniform", pages: int = 3_000
+) -> tuple[int, list[list[object]]]:
+    """A two-slot project whose log a uniform policy could have written, back-dated and
+    inserted in shuffled time order. Returns its id and the same log as CSV rows."""
+    rng = np.random.default_rng(8)
+    rates = (0.04, 0.08, 0.25, 0.12)
+    with sessions.begin() as session:
+        customer = create_user(session, "uma@example.com", "Uma").customer_id
+        project = create_project(
+            session,
+            ProjectSpec(
+                "Uniform week",
+                policy=policy,
+                slots=2,
+                bandits=[DealSpec(f"Deal {i}") for i in range(len(rates))],
+            ),
+        )
+        bandits = [b.bandit_id for b in project.bandits]
+        impressions: list[Impression] = []
+        clicked: list[bool] = []
+        for page in rng.permutation(pages):
+            moment = START + timedelta(minutes=int(page))
+            for position, arm in enumerate(rng.permutation(len(rates))[:2], start=1):
+                impressions.append(
+                    Impression(customer, project.project_id, bandits[arm], position, moment)
+                )
+                clicked.append(bool(rng.random() < rates[arm]))
+        ids = log_impressions(session, impressions)
+        for transaction_id, click in zip(ids, clicked, strict=True):
+            if click:
+                record_click(session, transaction_id)
+    rows: list[list[object]] = [
+        [i.bandit_id, int(c), i.position, i.timestamp.isoformat() if i.timestamp else ""]
+        for i, c in zip(impressions, clicked, strict=True)
+    ]
+    return project.project_id, rows
+
+
+def test_from_db_replays_a_uniform_projects_log_in_time_order(
+    configured: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    project_id, rows = seed_uniform_project(sessions)
+    result = runner.invoke(app, ["replay", "--from-db", str(project_id), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = last_json(result.stdout)
+    assert figures["source"] == f"project {project_id}"
+    assert figures["total"] == len(rows) == 6_000
+    assert figures["log_ctr"] == pytest.approx(sum(int(r[1]) for r in rows) / len(rows))
+    assert figures["kept"] > 300
+
+    # The same log as a CSV (rows in insertion order, sorted by the reader) replays to the
+    # very same figures: the database path loads the same events in the same order.
+    log = tmp_path / "same.csv"
+    with log.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["item_id", "click", "position", "timestamp"])
+        writer.writerows(rows)
+    from_csv = last_json(runner.invoke(app, ["replay", str(log), "--json"]).stdout)
+    assert {k: v for k, v in from_csv.items() if k != "source"} == {
+        k: v for k, v in figures.items() if k != "source"
+    }
+
+
+def test_from_db_refuses_a_project_whose_policy_learns(
+    configured: str, sessions: sessionmaker[Session]
+) -> None:
+    project_id, _ = seed_uniform_project(sessions, policy="thompson", pages=10)
+    result = runner.invoke(app, ["replay", "--from-db", str(project_id)])
+    assert result.exit_code == 2
+    assert f"project {project_id} uses policy 'thompson'" in result.stderr
+    assert "uniform" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_from_db_errors_for_a_missing_or_empty_project(
+    configured: str, sessions: sessionmaker[Session]
+) -> None:
+    missing = runner.invoke(app, ["replay", "--from-db", "999"])
+    assert missing.exit_code == 2
+    assert "project 999 does not exist" in missing.stderr
+    with sessions.begin() as session:
+        project = create_project(
+            session, ProjectSpec("Empty", policy="uniform", bandits=[DealSpec("A")])
+        )
+        project_id = project.project_id
+    empty = runner.invoke(app, ["replay", "--from-db", str(project_id)])
+    assert empty.exit_code == 2
+    assert f"project {project_id} has no transactions to replay" in empty.stderr
