@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_helpers import make_project, make_user
+from api_helpers import ADMIN, make_project, make_user
 from fastapi.testclient import TestClient
 
 
@@ -33,6 +33,20 @@ def test_malformed_json_is_422(client: TestClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_a_body_that_is_not_utf8_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/projects/1/rank", content=b"\xff\xfe{", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == "the body is not UTF-8 JSON"
+
+
+def test_an_unknown_query_parameter_is_422_naming_it(client: TestClient) -> None:
+    response = client.get("/api/users?limt=10", headers=ADMIN)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "limt"]
 
 
 def test_rank_and_click_are_open_and_carry_no_personal_data(client: TestClient) -> None:

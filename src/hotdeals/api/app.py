@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hotdeals import __version__
 from hotdeals.api import health
 from hotdeals.api.errors import install_error_handlers
 from hotdeals.api.limits import BodySizeLimit
+from hotdeals.api.params import reject_unknown_query
 from hotdeals.api.routers import analytics, learning, projects, users
 from hotdeals.api.state import AppState
 from hotdeals.config import Settings, get_settings
@@ -56,8 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
-    for router in (health.router, learning.router, users.router, projects.router):
-        app.include_router(router)
-    app.include_router(analytics.router)
+    app.include_router(health.router)
+    for router in (learning.router, users.router, projects.router, analytics.router):
+        app.include_router(router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(web_routes.router)
     return app

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from hotdeals.api.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    """Async on purpose: a sync dependency would cost every request a thread-pool hop."""
     state: AppState = request.app.state.hotdeals
     return state
 

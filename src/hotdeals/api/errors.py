@@ -11,7 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotdeals.bandit import BanditError
@@ -41,6 +41,10 @@ ERROR_SCHEMA = {
 }
 
 
+# What FastAPI says when a body cannot be decoded at all (e.g. invalid UTF-8).
+_FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 def status_for(exc: Exception) -> int:
     for kind, status in STATUS_OF:
         if isinstance(exc, kind):
@@ -66,6 +70,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _FASTAPI_UNPARSABLE_BODY:
+            # Bytes that are not even text: the same 422 as any other malformed JSON.
+            detail = [
+                {"loc": ["body"], "msg": "the body is not UTF-8 JSON", "type": "json_invalid"}
+            ]
+            return JSONResponse({"detail": detail}, status_code=422)
         return JSONResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
@@ -76,6 +86,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "the request conflicts with data already stored"}, status_code=409
         )
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, exc: DataError) -> JSONResponse:
+        log.warning("a value the database refused reached it: %s", exc.orig)
+        return JSONResponse({"detail": "a value cannot be stored as given"}, status_code=400)
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:

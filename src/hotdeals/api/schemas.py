@@ -12,28 +12,51 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
 
 from hotdeals.api.params import MAX_ID
 
 MAX_K = 20
 MAX_SLOTS = 20
 MAX_DEALS_PER_REQUEST = 100
-MAX_PAGE = 500
 
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
-Description = Annotated[str, Field(max_length=5000)]
+# Control characters have no place in a name (and PostgreSQL cannot store NUL at all); a
+# description may keep its line breaks and tabs.
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
+    ),
+]
+Description = Annotated[
+    str, Field(max_length=5000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+]
 PolicyName = Literal["thompson", "ucb1", "epsilon_greedy", "uniform"]
 Status = Literal["running", "paused", "ended"]
 Price = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
-Emoji = Annotated[str, Field(min_length=1, max_length=16)]
+Emoji = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
 ImageUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Prior = Annotated[float, Field(gt=0, le=1e6)]
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+Prior = Annotated[StrictFloat, Field(gt=0, le=1e6)]
 
 
 class Request(BaseModel):
-    """Base of request bodies: unknown fields are an error, not silently dropped."""
+    """Base of request bodies: unknown fields are an error, not silently dropped.
+
+    Numbers and booleans are strict (``"3"`` is not 3, ``0`` is not false): a client that sends
+    the wrong type has a bug we should tell it about, not guess around.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -74,7 +97,7 @@ class DealIn(Request):
     price: Price | None = Field(default=None, examples=["3.49"])
     emoji: Emoji | None = Field(default=None, examples=["🍓"])
     image_url: ImageUrl | None = None
-    active: bool = True
+    active: StrictBool = True
 
 
 class DealPatch(Patch):
@@ -85,7 +108,7 @@ class DealPatch(Patch):
     price: Price | None = None
     emoji: Emoji | None = None
     image_url: ImageUrl | None = None
-    active: bool | None = Field(default=None, description="false deactivates the deal")
+    active: StrictBool | None = Field(default=None, description="false deactivates the deal")
 
 
 class BanditOut(BaseModel):
@@ -111,12 +134,12 @@ class ProjectIn(Request):
     project_name: Name = Field(examples=["Hot Deals, week 48"])
     project_description: Description | None = None
     policy: PolicyName = "thompson"
-    epsilon: float = Field(default=0.1, ge=0, le=1, description="for epsilon_greedy")
-    slots: int = Field(default=3, ge=1, le=MAX_SLOTS, description="deals shown per page")
+    epsilon: StrictFloat = Field(default=0.1, ge=0, le=1, description="for epsilon_greedy")
+    slots: StrictInt = Field(default=3, ge=1, le=MAX_SLOTS, description="deals shown per page")
     prior_alpha: Prior = 1.0
     prior_beta: Prior = 1.0
-    min_prob_best: float = Field(default=0.95, gt=0.5, le=1, description="winner rule")
-    min_impressions: int = Field(default=100, ge=0, le=10**9, description="winner rule")
+    min_prob_best: StrictFloat = Field(default=0.95, gt=0.5, le=1, description="winner rule")
+    min_impressions: StrictInt = Field(default=100, ge=0, le=10**9, description="winner rule")
     bandits: list[DealIn] = Field(default_factory=list, max_length=MAX_DEALS_PER_REQUEST)
 
 
@@ -126,10 +149,10 @@ class ProjectPatch(Patch):
     project_name: Name | None = None
     project_description: Description | None = None
     policy: PolicyName | None = None
-    epsilon: float | None = Field(default=None, ge=0, le=1)
-    slots: int | None = Field(default=None, ge=1, le=MAX_SLOTS)
-    min_prob_best: float | None = Field(default=None, gt=0.5, le=1)
-    min_impressions: int | None = Field(default=None, ge=0, le=10**9)
+    epsilon: StrictFloat | None = Field(default=None, ge=0, le=1)
+    slots: StrictInt | None = Field(default=None, ge=1, le=MAX_SLOTS)
+    min_prob_best: StrictFloat | None = Field(default=None, gt=0.5, le=1)
+    min_impressions: StrictInt | None = Field(default=None, ge=0, le=10**9)
     status: Status | None = Field(default=None, description="running, paused or ended (final)")
     winner_bandit_id: Id | None = Field(default=None, description="only with status 'ended'")
 
@@ -160,7 +183,7 @@ class ProjectDetail(ProjectOut):
 
 class RankIn(Request):
     customer_id: Id = Field(examples=[1])
-    k: int | None = Field(
+    k: StrictInt | None = Field(
         default=None,
         ge=1,
         le=MAX_K,

@@ -9,16 +9,20 @@ other's locks in opposite orders (no deadlocks).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, CursorResult, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from hotdeals.db.models import Bandit, Project, Transaction
+from hotdeals.db.models import Bandit, Base, Project, Transaction
 from hotdeals.db.types import utcnow
 from hotdeals.errors import TransactionNotFound
+
+# Core tables for the hot writes: no ORM bookkeeping per row.
+TRANSACTIONS = Base.metadata.tables["transactions"]
+BANDITS = Base.metadata.tables["bandits"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +47,17 @@ class ClickOutcome:
 
 
 def log_impressions(session: Session, impressions: Sequence[Impression]) -> list[int]:
-    """Insert the impressions and count them on their bandits; return the new transaction ids.
+    """Insert the impressions and count them on their bandits; return the new transaction ids."""
+    ids = insert_impressions(session, impressions)
+    apply_counts(session, shown=Counter(i.bandit_id for i in impressions))
+    return ids
 
-    One multi-row INSERT and one UPDATE per touched bandit, however many impressions: this is
-    also what lets a caller batch many requests into one database transaction.
+
+def insert_impressions(session: Session, impressions: Sequence[Impression]) -> list[int]:
+    """One multi-row INSERT for any number of impressions; ids come back in input order.
+
+    Counters are not touched: the caller adds them with :func:`apply_counts` in the same
+    transaction, once for everything it wrote.
     """
     if not impressions:
         return []
@@ -63,69 +74,146 @@ def log_impressions(session: Session, impressions: Sequence[Impression]) -> list
         for i in impressions
     ]
     ids = session.scalars(
-        insert(Transaction).returning(Transaction.transaction_id, sort_by_parameter_order=True),
+        insert(TRANSACTIONS).returning(TRANSACTIONS.c.transaction_id, sort_by_parameter_order=True),
         rows,
     ).all()
-    add_impressions(session, Counter(i.bandit_id for i in impressions))
     return list(ids)
 
 
-def add_impressions(session: Session, per_bandit: Counter[int]) -> None:
-    """Count ``per_bandit[b]`` new unclicked impressions on each bandit ``b``, in id order."""
-    for bandit_id in sorted(per_bandit):
-        count = per_bandit[bandit_id]
-        session.execute(
-            update(Bandit)
-            .where(Bandit.bandit_id == bandit_id)
-            .values(
-                n=Bandit.n + count,
-                number_of_failures=Bandit.number_of_failures + count,
-                beta=Bandit.beta + count,
-            )
-        )
+@dataclass(frozen=True, slots=True)
+class BanditState:
+    """Whether a deal may still be shown: it is active and its project is running."""
+
+    active: bool
+    project_status: str
+
+    @property
+    def live(self) -> bool:
+        return self.active and self.project_status == "running"
 
 
-def record_click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:
-    """Mark an impression clicked, once; a repeated click changes nothing and says so.
+def lock_bandits(session: Session, bandit_ids: Iterable[int]) -> dict[int, BanditState]:
+    """Lock these deals' rows in ``bandit_id`` order and say whether each may still be shown.
 
-    The conditional UPDATE (``WHERE clicked = false``) lets exactly one of several concurrent
-    clicks on the same impression win, so a click is never counted twice.
+    Every writer locks the counter rows it will touch here, first and in the same order, so
+    concurrent writers queue behind each other but never deadlock. (SQLite has no row locks;
+    its single writer lock serialises writers anyway.)
     """
-    won = session.execute(
-        update(Transaction)
-        .where(Transaction.transaction_id == transaction_id, Transaction.clicked.is_(False))
-        .values(clicked=True, clicked_at=at or utcnow())
-        .returning(Transaction.bandit_id, Transaction.project_id)
-    ).first()
-    if won is not None:
-        add_clicks(session, Counter({won.bandit_id: 1}))
-        return ClickOutcome(transaction_id, won.bandit_id, won.project_id, already_recorded=False)
-    existing = session.execute(
-        select(Transaction.bandit_id, Transaction.project_id).where(
-            Transaction.transaction_id == transaction_id
+    ids = sorted(set(bandit_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Bandit.bandit_id, Bandit.active, Project.status)
+        .join(Project, Project.project_id == Bandit.project_id)
+        .where(Bandit.bandit_id.in_(ids))
+        .order_by(Bandit.bandit_id)
+        .with_for_update(of=BANDITS, key_share=True)
+    )
+    return {row.bandit_id: BanditState(row.active, row.status) for row in rows}
+
+
+def add_counts(session: Session, shown: Counter[int], clicked: Counter[int]) -> None:
+    """One UPDATE for every touched deal: ``shown[b]`` impressions and ``clicked[b]`` first clicks.
+
+    The caller holds the rows' locks (:func:`lock_bandits`); the increments are SQL
+    (``n = n + ...``), never values computed in Python, so no concurrent update is lost.
+    """
+    ids = sorted(set(shown) | set(clicked))
+    if not ids:
+        return
+    table = BANDITS.c
+    new = case({b: shown[b] for b in ids}, value=table.bandit_id, else_=0)
+    won = case({b: clicked[b] for b in ids}, value=table.bandit_id, else_=0)
+    lost = case({b: shown[b] - clicked[b] for b in ids}, value=table.bandit_id, else_=0)
+    session.execute(
+        update(BANDITS)
+        .where(table.bandit_id.in_(ids))
+        .values(
+            n=table.n + new,
+            number_of_success=table.number_of_success + won,
+            number_of_failures=table.number_of_failures + lost,
+            alpha=table.alpha + won,
+            beta=table.beta + lost,
         )
-    ).first()
-    if existing is None:
-        raise TransactionNotFound(f"transaction {transaction_id} does not exist")
-    return ClickOutcome(
-        transaction_id, existing.bandit_id, existing.project_id, already_recorded=True
     )
 
 
-def add_clicks(session: Session, per_bandit: Counter[int]) -> None:
-    """Move ``per_bandit[b]`` impressions of bandit ``b`` from failures to successes."""
-    for bandit_id in sorted(per_bandit):
-        count = per_bandit[bandit_id]
-        session.execute(
-            update(Bandit)
-            .where(Bandit.bandit_id == bandit_id)
-            .values(
-                number_of_success=Bandit.number_of_success + count,
-                number_of_failures=Bandit.number_of_failures - count,
-                alpha=Bandit.alpha + count,
-                beta=Bandit.beta - count,
-            )
+def apply_counts(
+    session: Session, *, shown: Counter[int] | None = None, clicked: Counter[int] | None = None
+) -> None:
+    """Lock, then count: what a writer that touches counters does, in one call."""
+    shown, clicked = shown or Counter(), clicked or Counter()
+    lock_bandits(session, set(shown) | set(clicked))
+    add_counts(session, shown, clicked)
+
+
+def record_click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:
+    """Mark an impression clicked, once; a repeated click changes nothing and says so."""
+    outcome = record_clicks(session, [transaction_id], at)[0]
+    if outcome is None:
+        raise TransactionNotFound(f"transaction {transaction_id} does not exist")
+    return outcome
+
+
+def record_clicks(
+    session: Session, transaction_ids: Sequence[int], at: datetime | None = None
+) -> list[ClickOutcome | None]:
+    """Record many clicks at once: one outcome per id, in order (None for an unknown id)."""
+    outcomes = mark_clicked(session, transaction_ids, at)
+    apply_counts(session, clicked=first_clicks(outcomes))
+    return outcomes
+
+
+def first_clicks(outcomes: Sequence[ClickOutcome | None]) -> Counter[int]:
+    """How many clicks per bandit were first clicks, i.e. must be counted."""
+    return Counter(o.bandit_id for o in outcomes if o is not None and not o.already_recorded)
+
+
+def mark_clicked(
+    session: Session, transaction_ids: Sequence[int], at: datetime | None = None
+) -> list[ClickOutcome | None]:
+    """Flag the impressions clicked, leaving the counters to :func:`apply_counts`.
+
+    The conditional UPDATE (``WHERE clicked = false``) lets exactly one of several concurrent
+    clicks on the same impression win, so a click is never counted twice; an id repeated in
+    one call counts once and its later copies say ``already_recorded``.
+    """
+    unique = sorted(set(transaction_ids))
+    won = {
+        row.transaction_id: row
+        for row in session.execute(
+            update(Transaction)
+            .where(Transaction.transaction_id.in_(unique), Transaction.clicked.is_(False))
+            .values(clicked=True, clicked_at=at or utcnow())
+            .returning(Transaction.transaction_id, Transaction.bandit_id, Transaction.project_id)
         )
+    }
+    others = [i for i in unique if i not in won]
+    earlier = (
+        {
+            row.transaction_id: row
+            for row in session.execute(
+                select(
+                    Transaction.transaction_id, Transaction.bandit_id, Transaction.project_id
+                ).where(Transaction.transaction_id.in_(others))
+            )
+        }
+        if others
+        else {}
+    )
+    outcomes: list[ClickOutcome | None] = []
+    first_seen: set[int] = set()
+    for transaction_id in transaction_ids:
+        row = won.get(transaction_id) or earlier.get(transaction_id)
+        if row is None:
+            outcomes.append(None)
+            continue
+        new = transaction_id in won and transaction_id not in first_seen
+        first_seen.add(transaction_id)
+        outcomes.append(
+            ClickOutcome(transaction_id, row.bandit_id, row.project_id, already_recorded=not new)
+        )
+    return outcomes
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotdeals.bandit import ArmSet, make_policy
+from hotdeals.bandit import ArmSet, Policy, make_policy
 from hotdeals.db.counters import ClickOutcome, Impression, log_impressions, record_click
 from hotdeals.db.models import Bandit, Project, RankRequest, Transaction, User
 from hotdeals.errors import (
@@ -47,6 +47,93 @@ class Ranking:
     replayed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectSnapshot:
+    """What ranking needs to know of a project, read in one go: its state and its active arms.
+
+    Immutable, so the fast path can share one snapshot between requests for a few milliseconds.
+    """
+
+    project_id: int
+    status: str
+    slots: int
+    policy: Policy
+    arm_ids: tuple[int, ...]
+    arm_names: tuple[str, ...]
+    arms: ArmSet
+
+
+def load_snapshot(session: Session, project_id: int) -> ProjectSnapshot:
+    """The project's status, policy and active arms' posteriors, or :class:`ProjectNotFound`."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise ProjectNotFound(f"project {project_id} does not exist")
+    rows = session.execute(
+        select(
+            Bandit.bandit_id,
+            Bandit.bandit_name,
+            Bandit.alpha,
+            Bandit.beta,
+            Bandit.n,
+            Bandit.number_of_success,
+        )
+        .where(Bandit.project_id == project_id, Bandit.active.is_(True))
+        .order_by(Bandit.bandit_id)
+    ).all()
+    return ProjectSnapshot(
+        project_id=project_id,
+        status=project.status,
+        slots=project.slots,
+        policy=make_policy(project.policy, epsilon=project.epsilon),
+        arm_ids=tuple(r.bandit_id for r in rows),
+        arm_names=tuple(r.bandit_name for r in rows),
+        arms=ArmSet(
+            alpha=np.array([r.alpha for r in rows], dtype=np.float64),
+            beta=np.array([r.beta for r in rows], dtype=np.float64),
+            pulls=np.array([r.n for r in rows], dtype=np.int64),
+            successes=np.array([r.number_of_success for r in rows], dtype=np.int64),
+        ),
+    )
+
+
+def choose(snapshot: ProjectSnapshot, k: int | None, rng: np.random.Generator) -> list[int]:
+    """Indices into the snapshot's arms of the deals to show, best first.
+
+    ``k`` defaults to the project's slots and is capped at the number of active deals.
+    """
+    if snapshot.status != "running":
+        raise ProjectNotRunning(f"project {snapshot.project_id} is {snapshot.status}, not running")
+    if not snapshot.arm_ids:
+        raise NoActiveDeals(f"project {snapshot.project_id} has no active deals")
+    order = snapshot.policy.rank(
+        snapshot.arms, min(k or snapshot.slots, len(snapshot.arm_ids)), rng
+    )
+    return [int(i) for i in order]
+
+
+def impressions_for(
+    snapshot: ProjectSnapshot, chosen: list[int], customer_id: int, at: datetime | None = None
+) -> list[Impression]:
+    """The impressions to log for the chosen arms, one per slot."""
+    return [
+        Impression(customer_id, snapshot.project_id, snapshot.arm_ids[i], position, at)
+        for position, i in enumerate(chosen, start=1)
+    ]
+
+
+def ranking_of(
+    snapshot: ProjectSnapshot, chosen: list[int], customer_id: int, transaction_ids: list[int]
+) -> Ranking:
+    """The answer for the chosen arms once their impressions are logged."""
+    deals = [
+        RankedDeal(position, snapshot.arm_ids[i], snapshot.arm_names[i], transaction_id)
+        for position, (i, transaction_id) in enumerate(
+            zip(chosen, transaction_ids, strict=True), start=1
+        )
+    ]
+    return Ranking(snapshot.project_id, customer_id, deals)
+
+
 def rank_deals(
     session: Session,
     project_id: int,
@@ -59,57 +146,22 @@ def rank_deals(
 ) -> Ranking:
     """Order the running project's active deals for one customer and log the top k shown.
 
-    ``k`` defaults to the project's slots and is capped at the number of active deals. ``at``
-    back-dates the impressions (demo history, imports); live traffic leaves it to the clock.
+    Everything in this one transaction, read fresh from the database: the exact path, used for
+    Idempotency-Key requests, back-dated history and whenever the fast path is in doubt.
+    ``at`` back-dates the impressions (demo history, imports).
     """
-    project = session.get(Project, project_id)
-    if project is None:
-        raise ProjectNotFound(f"project {project_id} does not exist")
+    snapshot = load_snapshot(session, project_id)
     if session.get(User, customer_id) is None:
         raise UserNotFound(f"customer {customer_id} does not exist")
     if idempotency_key is not None:
         earlier = _claim_key(session, idempotency_key, project_id, customer_id)
         if earlier is not None:
             return earlier
-    if project.status != "running":
-        raise ProjectNotRunning(f"project {project_id} is {project.status}, not running")
-    arms = session.execute(
-        select(
-            Bandit.bandit_id,
-            Bandit.bandit_name,
-            Bandit.alpha,
-            Bandit.beta,
-            Bandit.n,
-            Bandit.number_of_success,
-        )
-        .where(Bandit.project_id == project_id, Bandit.active.is_(True))
-        .order_by(Bandit.bandit_id)
-    ).all()
-    if not arms:
-        raise NoActiveDeals(f"project {project_id} has no active deals")
-    arm_set = ArmSet(
-        alpha=np.array([a.alpha for a in arms], dtype=np.float64),
-        beta=np.array([a.beta for a in arms], dtype=np.float64),
-        pulls=np.array([a.n for a in arms], dtype=np.int64),
-        successes=np.array([a.number_of_success for a in arms], dtype=np.int64),
-    )
-    policy = make_policy(project.policy, epsilon=project.epsilon)
-    order = policy.rank(arm_set, min(k or project.slots, len(arms)), rng)
-    chosen = [arms[int(i)] for i in order]
-    ids = log_impressions(
-        session,
-        [
-            Impression(customer_id, project_id, arm.bandit_id, position, at)
-            for position, arm in enumerate(chosen, start=1)
-        ],
-    )
+    chosen = choose(snapshot, k, rng)
+    ids = log_impressions(session, impressions_for(snapshot, chosen, customer_id, at))
     if idempotency_key is not None:
         session.get_one(RankRequest, idempotency_key).transaction_ids = ids
-    deals = [
-        RankedDeal(position, arm.bandit_id, arm.bandit_name, transaction_id)
-        for position, (arm, transaction_id) in enumerate(zip(chosen, ids, strict=True), start=1)
-    ]
-    return Ranking(project_id, customer_id, deals)
+    return ranking_of(snapshot, chosen, customer_id, ids)
 
 
 def _claim_key(session: Session, key: str, project_id: int, customer_id: int) -> Ranking | None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from hotdeals.api.auth import AdminDep
 from hotdeals.api.deps import StateDep
-from hotdeals.api.params import BanditId, ProjectId
+from hotdeals.api.params import BanditId, Limit, Offset, ProjectId
 from hotdeals.api.responses import errors
 from hotdeals.api.schemas import (
-    MAX_PAGE,
     BanditOut,
     DealIn,
     DealPatch,
@@ -58,8 +55,8 @@ def create_project(body: ProjectIn, state: StateDep) -> ProjectDetail:
 def list_projects(
     state: StateDep,
     status: Status | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> PageOut[ProjectOut]:
     with state.sessions() as session:
         page = projects.list_projects(session, limit=limit, offset=offset, status=status)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from hotdeals.api.auth import AdminDep
 from hotdeals.api.deps import StateDep
-from hotdeals.api.params import CustomerId
+from hotdeals.api.params import CustomerId, Limit, Offset
 from hotdeals.api.responses import errors
-from hotdeals.api.schemas import MAX_PAGE, PageOut, UserIn, UserOut
+from hotdeals.api.schemas import PageOut, UserIn, UserOut
 from hotdeals.services import users
 
 router = APIRouter(prefix="/api/users", tags=["users"], dependencies=[AdminDep])
@@ -45,8 +43,8 @@ def get_user(customer_id: CustomerId, state: StateDep) -> UserOut:
 )
 def list_users(
     state: StateDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> PageOut[UserOut]:
     with state.sessions() as session:
         page = users.list_users(session, limit=limit, offset=offset)

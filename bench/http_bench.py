@@ -1,0 +1,228 @@
+"""HTTP load benchmark: our rank and click against the same server's and PostgreSQL's ceilings.
+
+Starts ``hotdeals serve --workers N`` on a fresh PostgreSQL database with the production
+settings, drives it with wrk (16 and 64 connections), measures in the same run the server's
+``/healthz`` ceiling and the database's own ceiling with pgbench running the equivalent SQL,
+checks that the accounting is exact (impressions logged = 3 x successful ranks, ``db-check``),
+and prints one JSON line with every figure, also written to ``bench/results/``.
+
+    .venv/bin/python -m bench.http_bench [--workers 2] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from bench.harness import ServerProcess, migrated_postgres, run_db_check
+from bench.loadgen import seed_project
+from hotdeals.db.counters import Impression, log_impressions
+from hotdeals.db.engine import make_engine, make_session_factory
+from hotdeals.db.models import Transaction
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+CONNECTIONS = (16, 64)
+TARGETS = {"rank_rps": 2_300, "click_rps": 1_600, "p99_ms": 100.0}
+CUSTOMERS = 100
+
+
+def wrk(
+    url: str, connections: int, seconds: int, script: str | None = None, **env: str
+) -> dict[str, Any]:
+    """Run wrk and parse its figures (requests/s, p50/p99, non-2xx, socket errors)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(HERE / "wrk" / script)]
+    result = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, env={**os.environ, **env}
+    )
+    text = result.stdout
+    figures: dict[str, Any] = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
+        "requests": int(re.search(r"(\d+) requests in", text).group(1)),  # type: ignore[union-attr]
+    }
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    figures["socket_errors"] = sum(map(int, errors.groups())) if errors else 0
+    line = re.search(r"^JSON (.*)$", text, re.M)
+    if line:
+        figures.update(json.loads(line.group(1)))
+    else:  # the plain healthz run has no Lua script: read the percentiles wrk prints
+        for name, pct in (("p50_ms", "50%"), ("p99_ms", "99%")):
+            match = re.search(rf"{pct}\s+([\d.]+)(us|ms|s)", text)
+            if match:
+                scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+                figures[name] = round(float(match.group(1)) * scale, 2)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+        figures["non2xx"] = int(non2xx.group(1)) if non2xx else 0
+    return figures
+
+
+def pgbench(url: str, script: str, connections: int, seconds: int, **variables: int) -> float:
+    """Transactions per second of the equivalent SQL, straight into PostgreSQL."""
+    parsed = make_url(url)
+    command = [
+        "pgbench",
+        "-n",
+        f"-c{connections}",
+        "-j2",
+        f"-T{seconds}",
+        "-f",
+        str(HERE / "pgbench" / script),
+        "-h",
+        parsed.host or "127.0.0.1",
+        "-p",
+        str(parsed.port or 5432),
+        "-U",
+        parsed.username or "postgres",
+        *[f"-D{name}={value}" for name, value in variables.items()],
+        parsed.database or "postgres",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(re.search(r"tps = ([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
+
+
+def count_impressions(url: str) -> tuple[int, int]:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        count = connection.scalar(select(func.count()).select_from(Transaction)) or 0
+        last = connection.scalar(select(func.max(Transaction.transaction_id))) or 0
+    engine.dispose()
+    return int(count), int(last)
+
+
+def add_unclicked_impressions(url: str, project_id: int, bandit_ids: list[int], count: int) -> None:
+    """Fresh impressions for the click runs, through the same storage function the service uses."""
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    for start in range(0, count, 20_000):
+        with sessions.begin() as session:
+            log_impressions(
+                session,
+                [
+                    Impression(1 + i % CUSTOMERS, project_id, bandit_ids[i % len(bandit_ids)], 1)
+                    for i in range(start, min(count, start + 20_000))
+                ],
+            )
+    engine.dispose()
+
+
+def run(workers: int, seconds: int) -> dict[str, Any]:
+    for tool in ("wrk", "pgbench"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: apt-get install -y {tool} (see bench/README.md)")
+    report: dict[str, Any] = {"workers": workers, "seconds": seconds, "connections": CONNECTIONS}
+    with migrated_postgres() as url:
+        with ServerProcess(url, workers=workers) as server:
+            project_id, bandit_ids, _ = seed_project(
+                server.base_url, [f"Deal {i}" for i in range(6)], customers=CUSTOMERS
+            )
+            base = server.base_url
+            report["healthz"] = wrk(f"{base}/healthz", 64, seconds)
+            ranks_ok = 0
+            for c in CONNECTIONS:
+                figures = wrk(
+                    base, c, seconds, "rank.lua", PROJECT=str(project_id), CUSTOMERS=str(CUSTOMERS)
+                )
+                report[f"rank_c{c}"] = figures
+                ranks_ok += figures["requests"] - figures["non2xx"]
+            logged, last_rank_id = count_impressions(url)
+            report["impressions_logged"] = logged
+            report["ranks_ok"] = ranks_ok
+            # wrk stops counting with up to `connections` requests in flight; those still log.
+            in_flight = 3 * sum(CONNECTIONS)
+            report["impressions_exact"] = 3 * ranks_ok <= logged <= 3 * ranks_ok + in_flight
+            add_unclicked_impressions(url, project_id, bandit_ids, 300_000)
+            first = last_rank_id + 1
+            span = 150_000
+            clicks_ok = 0
+            for index, c in enumerate(CONNECTIONS):
+                low = first + index * span
+                figures = wrk(
+                    base,
+                    c,
+                    seconds,
+                    "click.lua",
+                    FIRST=str(low),
+                    LAST=str(low + span - 1),
+                    THREADS="2",
+                )
+                report[f"click_c{c}"] = figures
+                clicks_ok += figures["requests"] - figures["non2xx"] - figures["repeated_ids"]
+        check = run_db_check(url)
+        report["db_check_ok"] = check.returncode == 0
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            clicked = connection.scalar(
+                select(func.count()).select_from(Transaction).where(Transaction.clicked)
+            )
+        engine.dispose()
+        report["clicks_logged"] = int(clicked or 0)
+        report["clicks_ok"] = clicks_ok
+        _, last_id = count_impressions(url)
+        ceilings: dict[str, float] = {}
+        for c in CONNECTIONS:
+            ceilings[f"rank_c{c}"] = pgbench(
+                url,
+                "rank.sql",
+                c,
+                seconds,
+                project=project_id,
+                first_bandit=bandit_ids[0],
+                customers=CUSTOMERS,
+            )
+            ceilings[f"click_c{c}"] = pgbench(
+                url, "click.sql", c, seconds, first_id=first + 2 * span, last_id=last_id
+            )
+        report["pgbench_tps"] = ceilings
+    report["ratios"] = {
+        name: round(report[name]["rps"] / ceilings[name], 3) for name in ceilings
+    } | {
+        f"{name}_vs_healthz": round(report[name]["rps"] / report["healthz"]["rps"], 3)
+        for name in ceilings
+    }
+    r64, c64 = report["rank_c64"], report["click_c64"]
+    report["targets_met"] = {
+        "rank_rps>=2300": r64["rps"] >= TARGETS["rank_rps"],
+        "click_rps>=1600": c64["rps"] >= TARGETS["click_rps"],
+        "p99<=100ms": max(r64["p99_ms"], c64["p99_ms"]) <= TARGETS["p99_ms"],
+        "zero_errors": all(
+            report[n]["non2xx"] == 0 and report[n]["socket_errors"] == 0
+            for n in ("rank_c16", "rank_c64", "click_c16", "click_c64")
+        ),
+        "impressions=3x_ranks": report["impressions_exact"],
+        "db_check": report["db_check_ok"],
+    }
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    report = run(args.workers, args.seconds)
+    report["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    line = json.dumps(report, sort_keys=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"http-{report['when']}.json").write_text(line + "\n")
+    print(line)
+    return 0 if report["db_check_ok"] and report["impressions_exact"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
