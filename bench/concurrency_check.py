@@ -24,10 +24,16 @@ from hotdeals.db.engine import make_engine
 from hotdeals.db.models import Transaction
 
 
-def check(ranks: int, clients: int, workers: int) -> list[str]:
-    """Run the load and return the discrepancies found (empty when all is well)."""
+def check(ranks: int, clients: int, workers: int, url: str | None = None) -> list[str]:
+    """Run the load and return the discrepancies found (empty when all is well).
+
+    ``url``: an empty migrated database to use; by default a throwaway one is made.
+    """
+    if url is None:
+        with migrated_postgres() as fresh:
+            return check(ranks, clients, workers, fresh)
     problems: list[str] = []
-    with migrated_postgres() as url, ServerProcess(url, workers=workers) as server:
+    with ServerProcess(url, workers=workers) as server:
         project_id, _, customers = seed_project(server.base_url, [f"Deal {i}" for i in range(6)])
         started = time.perf_counter()
         tally = asyncio.run(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bench.harness import ThrowawayPostgres
+from bench.harness import ThrowawayPostgres, migrated_postgres
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -48,6 +48,16 @@ def postgres_url() -> Iterator[str]:
     engine.dispose()
     yield url
     database.drop()
+
+
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    """A migrated PostgreSQL database of one test's own, for servers running in other processes."""
+    try:
+        with migrated_postgres() as url:
+            yield url
+    except OperationalError as exc:
+        require(f"no PostgreSQL at {make_url(SERVER_URL).render_as_string()}: {exc.orig}")
 
 
 @pytest.fixture(scope="session")

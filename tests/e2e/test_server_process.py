@@ -1,0 +1,98 @@
+"""The real server under concurrent clients and a crash: nothing acknowledged is ever lost."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import httpx
+import pytest
+from bench.concurrency_check import check
+from bench.harness import ServerProcess, admin_headers, run_db_check
+from bench.loadgen import seed_project
+from sqlalchemy import select
+
+from hotdeals.db.engine import make_engine
+from hotdeals.db.models import Transaction
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+def test_concurrent_ranks_and_clicks_are_each_counted_once(fresh_postgres: str) -> None:
+    """The learning-loop acceptance run, smaller: 2 workers, 16 clients, clicks on half."""
+    assert check(ranks=800, clients=16, workers=2, url=fresh_postgres) == []
+
+
+async def shop_until_killed(
+    server: ServerProcess, project_id: int, customers: list[int], kill_after: int
+) -> tuple[set[int], set[int]]:
+    """Several shoppers rank and click; the server is SIGKILLed once ``kill_after`` ranks were
+    acknowledged. Returns the acknowledged impressions and first clicks."""
+    shown: set[int] = set()
+    clicked: set[int] = set()
+    killed = asyncio.Event()
+
+    async def shopper(number: int, client: httpx.AsyncClient) -> None:
+        rng = random.Random(number)
+        while not killed.is_set():
+            try:
+                answer = await client.post(
+                    f"/api/projects/{project_id}/rank", json={"customer_id": rng.choice(customers)}
+                )
+                if answer.status_code != 200:
+                    continue
+                deals = answer.json()["deals"]
+                shown.update(d["transaction_id"] for d in deals)
+                if len(shown) >= 3 * kill_after and not killed.is_set():
+                    killed.set()
+                    server.kill()
+                    return
+                for deal in deals:
+                    if rng.random() < 0.5:
+                        tid = deal["transaction_id"]
+                        click = await client.post(f"/api/transactions/{tid}/click")
+                        if click.status_code == 200 and not click.json()["already_recorded"]:
+                            clicked.add(tid)
+            except httpx.TransportError:
+                return  # the server is gone
+
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+        await asyncio.gather(*(shopper(i, client) for i in range(8)))
+    return shown, clicked
+
+
+def test_sigkill_loses_no_acknowledged_event(fresh_postgres: str) -> None:
+    server = ServerProcess(fresh_postgres, workers=2)
+    server.start()
+    try:
+        project_id, _, customers = seed_project(server.base_url, [f"Deal {i}" for i in range(6)])
+        shown, clicked = asyncio.run(shop_until_killed(server, project_id, customers, 300))
+    finally:
+        server.stop()
+    assert server.process is not None
+    assert server.process.returncode == -9  # it really was SIGKILLed mid-traffic
+    assert len(shown) >= 900
+
+    engine = make_engine(fresh_postgres)
+    with engine.connect() as connection:
+        logged = dict(
+            connection.execute(select(Transaction.transaction_id, Transaction.clicked)).all()
+        )
+    engine.dispose()
+    assert shown <= logged.keys(), f"{len(shown - logged.keys())} acknowledged impressions lost"
+    assert all(logged[t] for t in clicked), "an acknowledged click was lost"
+    check_after = run_db_check(fresh_postgres)
+    assert check_after.returncode == 0, check_after.stderr
+
+    with ServerProcess(fresh_postgres, workers=2) as again:
+        answer = httpx.post(
+            f"{again.base_url}/api/projects/{project_id}/rank", json={"customer_id": customers[0]}
+        )
+        assert answer.status_code == 200
+        tid = answer.json()["deals"][0]["transaction_id"]
+        click = httpx.post(f"{again.base_url}/api/transactions/{tid}/click")
+        assert click.json()["already_recorded"] is False
+        stats = httpx.get(
+            f"{again.base_url}/api/projects/{project_id}/stats", headers=admin_headers()
+        )
+        assert sum(b["impressions"] for b in stats.json()["bandits"]) == len(logged) + 3
