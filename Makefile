@@ -16,9 +16,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The embedded default: SQLite file hotdeals.db, a seeded demo campaign, served on 127.0.0.1:8000.
 run: install
-	$(BIN)/hotdeals init-db
-	$(BIN)/hotdeals serve
+	$(BIN)/hotdeals demo
 
 test: install
 	$(BIN)/python -m pytest
@@ -27,6 +27,17 @@ lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy --strict src/hotdeals
+
+# Load and micro benchmarks on PostgreSQL; installs wrk (Debian) when missing. See bench/README.md.
+bench: install
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client)
+	$(BIN)/python -m bench.rank_micro
+	$(BIN)/python -m bench.http_bench
+
+# PNGs of the storefront and the dashboard at 1280 and 375 px in screenshots/ (git-ignored).
+screenshots: install
+	PYTHONPATH=. $(BIN)/python scripts/screenshots.py
 
 # Refresh the lock file after changing dependencies in pyproject.toml.
 lock:

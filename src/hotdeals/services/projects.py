@@ -124,7 +124,10 @@ def list_projects(
         query = query.where(Project.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(
-        query.order_by(Project.project_id.desc()).limit(limit).offset(offset)
+        query.order_by(Project.project_id.desc())
+        .limit(limit)
+        .offset(offset)
+        .options(selectinload(Project.bandits))
     ).all()
     return Page(list(items), total, limit, offset)
 

@@ -1,0 +1,353 @@
+"""What the project page shows, computed once in Python for both the HTML and the live refresh.
+
+The services give the numbers (:func:`hotdeals.services.analytics.project_stats` and
+:func:`~hotdeals.services.analytics.time_series`); this module only arranges them for people:
+formatted table cells, one colour per deal, and Plotly figures (plain dicts the browser hands to
+``Plotly.react``). Keeping the figures here, not in JavaScript, lets the unit tests check every
+series without a browser and keeps the page's script a few lines of glue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from hotdeals.db.models import Bandit
+from hotdeals.services.analytics import DealStats, ProjectStats, SeriesPoint
+from hotdeals.web.rendering import fmt_int, fmt_interval, fmt_pct
+
+# Okabe & Ito's palette, safe for the common colour-vision deficiencies; yellow comes last
+# because thin yellow lines are hard to see on white. Past eight deals the colours repeat with
+# a dashed line, so two deals never look the same.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000", "#F0E442")
+DASHES = ("solid", "dash", "dot", "dashdot")
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+DENSITY_POINTS = 201
+MAX_HOURLY_BUCKETS = 72  # beyond three days of hours, "auto" switches to days
+
+CHART_IDS = ("chart-ctr", "chart-posterior", "chart-allocation", "chart-clicks")
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How one deal is drawn in every chart and marked in the table."""
+
+    colour: str
+    dash: str
+
+
+def deal_style(index: int) -> Style:
+    """The style of the ``index``-th deal of a project (by ``bandit_id``), stable over time."""
+    return Style(PALETTE[index % len(PALETTE)], DASHES[(index // len(PALETTE)) % len(DASHES)])
+
+
+def styles(bandit_ids: Sequence[int]) -> dict[int, Style]:
+    return {bandit_id: deal_style(i) for i, bandit_id in enumerate(sorted(bandit_ids))}
+
+
+# The arm table ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ArmRow:
+    """One row of the arm table, every cell already formatted."""
+
+    bandit_id: int
+    name: str
+    colour: str
+    active: bool
+    cells: dict[str, str]
+
+
+ROW_FIELDS = (
+    "impressions",
+    "clicks",
+    "ctr",
+    "interval",
+    "prob_best",
+    "expected_loss",
+    "share_24h",
+    "state",
+)
+
+
+def arm_rows(stats: ProjectStats) -> list[ArmRow]:
+    palette = styles([d.bandit_id for d in stats.bandits])
+    return [
+        ArmRow(
+            bandit_id=d.bandit_id,
+            name=d.bandit_name,
+            colour=palette[d.bandit_id].colour,
+            active=d.active,
+            cells={
+                "impressions": fmt_int(d.impressions),
+                "clicks": fmt_int(d.clicks),
+                "ctr": fmt_pct(d.ctr, 2),
+                "interval": fmt_interval(d.ci_low, d.ci_high),
+                "prob_best": fmt_pct(d.prob_best),
+                "expected_loss": fmt_pct(d.expected_loss, 2),
+                "share_24h": fmt_pct(d.share_last_24h),
+                "state": "active" if d.active else "inactive",
+            },
+        )
+        for d in stats.bandits
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    impressions: str
+    clicks: str
+    ctr: str
+
+
+def totals(stats: ProjectStats) -> Totals:
+    shown = sum(d.impressions for d in stats.bandits)
+    clicked = sum(d.clicks for d in stats.bandits)
+    return Totals(fmt_int(shown), fmt_int(clicked), fmt_pct(clicked / shown if shown else None, 2))
+
+
+def winner_text(stats: ProjectStats) -> str | None:
+    if stats.winner is None:
+        return None
+    return (
+        f"{stats.winner.bandit_name} is the best deal with probability "
+        f"{fmt_pct(stats.winner.prob_best)}. You can end the campaign with it as the winner."
+    )
+
+
+# Time buckets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Impressions, clicks and the share of impressions per deal, aligned on the same buckets."""
+
+    bucket: str
+    buckets: list[str]
+    impressions: dict[int, list[int]]
+    clicks: dict[int, list[int]]
+    share: dict[int, list[float]]
+
+
+def bucket_label(moment: datetime) -> str:
+    """Plotly reads ``YYYY-MM-DD HH:MM`` as a date; the axis says the zone (UTC)."""
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def align(points: Sequence[SeriesPoint], bandit_ids: Sequence[int], bucket: str) -> Series:
+    """Fill the buckets where a deal got no impression with zeros; share = the deal's
+    impressions over all impressions of the bucket (so the shares of a bucket sum to 1)."""
+    starts = sorted({p.bucket_start for p in points})
+    index = {start: i for i, start in enumerate(starts)}
+    impressions = {b: [0] * len(starts) for b in bandit_ids}
+    clicks = {b: [0] * len(starts) for b in bandit_ids}
+    for p in points:
+        if p.bandit_id in impressions:
+            impressions[p.bandit_id][index[p.bucket_start]] += p.impressions
+            clicks[p.bandit_id][index[p.bucket_start]] += p.clicks
+    per_bucket = [sum(column) for column in zip(*impressions.values(), strict=True)] or []
+    share = {
+        b: [round(n / total, 6) if total else 0.0 for n, total in zip(row, per_bucket, strict=True)]
+        for b, row in impressions.items()
+    }
+    return Series(bucket, [bucket_label(s) for s in starts], impressions, clicks, share)
+
+
+def hourly_is_too_fine(points: Sequence[SeriesPoint]) -> bool:
+    return len({p.bucket_start for p in points}) > MAX_HOURLY_BUCKETS
+
+
+# Figures ---------------------------------------------------------------------------------
+
+
+def _layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "font": {"family": FONT, "size": 13, "color": "#1f2933"},
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "height": 340,
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "xaxis": {"title": {"text": x_title}, "automargin": True, "gridcolor": "#e4e7eb"},
+        "yaxis": {"title": {"text": y_title}, "automargin": True, "gridcolor": "#e4e7eb"},
+        # Above the plot: below it, a legend collides with the axis title on a phone.
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": 1.02,
+            "yanchor": "bottom",
+            "traceorder": "normal",
+            "font": {"size": 12},
+        },
+        "hoverlabel": {"font": {"family": FONT}},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _no_data(layout: dict[str, Any], text: str) -> dict[str, Any]:
+    layout["annotations"] = [
+        {
+            "text": text,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5,
+            "y": 0.5,
+            "showarrow": False,
+            "font": {"size": 15, "color": "#52606d"},
+        }
+    ]
+    return layout
+
+
+def ctr_figure(deals: Sequence[DealStats], palette: dict[int, Style]) -> dict[str, Any]:
+    """Posterior mean CTR per deal with its 95% credible interval as error bars."""
+    data = [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": d.bandit_name,
+            "x": [round(d.posterior_mean, 6)],
+            "y": [d.bandit_name],
+            "error_x": {
+                "type": "data",
+                "symmetric": False,
+                "array": [round(d.ci_high - d.posterior_mean, 6)],
+                "arrayminus": [round(d.posterior_mean - d.ci_low, 6)],
+                "color": palette[d.bandit_id].colour,
+                "thickness": 2.5,
+                "width": 6,
+            },
+            "marker": {
+                "color": palette[d.bandit_id].colour,
+                "size": 11,
+                "symbol": "circle" if d.active else "circle-open",
+            },
+            "customdata": [[fmt_pct(d.ctr, 2), fmt_interval(d.ci_low, d.ci_high), d.impressions]],
+            "hovertemplate": "%{y}<br>posterior mean %{x:.2%}<br>95% interval %{customdata[1]}"
+            "<br>observed CTR %{customdata[0]} over %{customdata[2]} impressions<extra></extra>",
+        }
+        for d in deals
+    ]
+    layout = _layout("CTR", "", showlegend=False, height=max(260, 90 + 42 * len(deals)))
+    layout["xaxis"].update({"tickformat": ".0%", "rangemode": "tozero"})
+    layout["yaxis"].update({"autorange": "reversed", "type": "category"})
+    return {"data": data, "layout": layout}
+
+
+def posterior_figure(bandits: Sequence[Bandit], palette: dict[int, Style]) -> dict[str, Any]:
+    """Each deal's Beta(alpha, beta) density on a common grid around where the mass lies."""
+    if not bandits:
+        return {"data": [], "layout": _no_data(_layout("CTR", "Density"), "No deals yet")}
+    alpha = np.array([b.alpha for b in bandits], dtype=np.float64)
+    beta = np.array([b.beta for b in bandits], dtype=np.float64)
+    low = scipy_stats.beta.ppf(0.0005, alpha, beta)
+    high = scipy_stats.beta.ppf(0.9995, alpha, beta)
+    span = float(np.max(high) - np.min(low))
+    start = max(0.0, float(np.min(low)) - 0.05 * span)
+    stop = min(1.0, float(np.max(high)) + 0.05 * span)
+    grid = np.linspace(start, stop, DENSITY_POINTS)
+    data = []
+    for bandit, a, b in zip(bandits, alpha, beta, strict=True):
+        density = scipy_stats.beta.pdf(grid, a, b)
+        style = palette[bandit.bandit_id]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": bandit.bandit_name,
+                "x": [round(float(v), 6) for v in grid],
+                "y": [round(float(v), 4) for v in np.nan_to_num(density, posinf=0.0)],
+                "line": {
+                    "color": style.colour,
+                    "width": 2.5,
+                    "dash": style.dash if bandit.active else "dot",
+                },
+                "hovertemplate": f"{_escape_hover(bandit.bandit_name)}<br>CTR %{{x:.2%}}"
+                "<br>density %{y:.1f}<extra></extra>",
+            }
+        )
+    layout = _layout("CTR", "Posterior density")
+    layout["xaxis"]["tickformat"] = ".0%"
+    return {"data": data, "layout": layout}
+
+
+def allocation_figure(
+    series: Series, names: dict[int, str], palette: dict[int, Style]
+) -> dict[str, Any]:
+    """Stacked bars: which share of each bucket's impressions went to which deal."""
+    data = [
+        {
+            "type": "bar",
+            "name": names[bandit_id],
+            "x": series.buckets,
+            "y": shares,
+            "marker": {"color": palette[bandit_id].colour},
+            "hovertemplate": f"{_escape_hover(names[bandit_id])}<br>%{{x}}<br>"
+            "%{y:.1%} of impressions<extra></extra>",
+        }
+        for bandit_id, shares in series.share.items()
+    ]
+    layout = _layout(
+        f"{series.bucket.capitalize()} (UTC)", "Share of impressions", barmode="stack", bargap=0.06
+    )
+    layout["yaxis"].update({"tickformat": ".0%", "range": [0, 1]})
+    layout["xaxis"]["type"] = "date"
+    if not series.buckets:
+        _no_data(layout, "No impressions yet")
+    return {"data": data, "layout": layout}
+
+
+def clicks_figure(
+    series: Series, names: dict[int, str], palette: dict[int, Style]
+) -> dict[str, Any]:
+    """Stacked bars: clicks per bucket, split by deal (the height is the bucket's total)."""
+    data = [
+        {
+            "type": "bar",
+            "name": names[bandit_id],
+            "x": series.buckets,
+            "y": clicks,
+            "marker": {"color": palette[bandit_id].colour},
+            "hovertemplate": f"{_escape_hover(names[bandit_id])}<br>%{{x}}<br>"
+            "%{y} clicks<extra></extra>",
+        }
+        for bandit_id, clicks in series.clicks.items()
+    ]
+    layout = _layout(f"{series.bucket.capitalize()} (UTC)", "Clicks", barmode="stack", bargap=0.06)
+    layout["yaxis"]["rangemode"] = "tozero"
+    layout["xaxis"]["type"] = "date"
+    if not series.buckets:
+        _no_data(layout, "No clicks yet")
+    return {"data": data, "layout": layout}
+
+
+def _escape_hover(text: str) -> str:
+    """Plotly renders a small HTML subset in hover labels; a deal name is text, not markup,
+    and ``%{...}`` in a name must not be read as a template."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("%{", "%&#123;")
+    )
+
+
+def figures(
+    stats: ProjectStats, bandits: Sequence[Bandit], series: Series
+) -> dict[str, dict[str, Any]]:
+    """The four charts of the project page, keyed by the id of their element."""
+    ordered = sorted(bandits, key=lambda b: b.bandit_id)
+    palette = styles([b.bandit_id for b in ordered])
+    names = {b.bandit_id: b.bandit_name for b in ordered}
+    return {
+        "chart-ctr": ctr_figure(stats.bandits, palette),
+        "chart-posterior": posterior_figure(ordered, palette),
+        "chart-allocation": allocation_figure(series, names, palette),
+        "chart-clicks": clicks_figure(series, names, palette),
+    }

@@ -1,0 +1,104 @@
+// The project page's live figures: poll data.json every few seconds and update the table cells,
+// the totals, the winner suggestion and the four Plotly charts in place (no reload, focus kept).
+// The server formats every value and builds every figure; this file only puts them on the page.
+"use strict";
+
+(() => {
+  const root = document.getElementById("project-dashboard");
+  if (!root) return;
+  const every = Number(root.dataset.refreshMs) || 5000;
+  const statusLine = document.getElementById("refresh-status");
+  const bucket = document.getElementById("bucket");
+  const config = { responsive: true, displaylogo: false, displayModeBar: false };
+  let timer = null;
+  let stopped = false;
+  let busy = false;
+
+  // On a phone the legend takes one row per deal: grow the chart so the plot keeps its height,
+  // and ask for fewer date ticks so they stay horizontal.
+  function fitted(figure, element) {
+    if (element.clientWidth >= 560) return figure.layout;
+    const layout = structuredClone(figure.layout);
+    if (layout.showlegend !== false) layout.height = (layout.height || 340) + 20 * figure.data.length;
+    if (layout.xaxis && layout.xaxis.type === "date") layout.xaxis.nticks = 4;
+    return layout;
+  }
+
+  const setText = (element, text) => {
+    if (element && element.textContent !== text) element.textContent = text;
+  };
+
+  function apply(payload) {
+    const status = payload.project.status;
+    root.dataset.status = status;
+    const badge = document.querySelector("#project-status .badge");
+    if (badge) {
+      setText(badge, status);
+      badge.className = `badge badge-${status}`;
+    }
+    for (const [name, text] of Object.entries(payload.totals)) {
+      setText(root.querySelector(`[data-total="${name}"]`), text);
+    }
+    for (const row of payload.rows) {
+      const tr = root.querySelector(`#arm-table tr[data-bandit-id="${row.bandit_id}"]`);
+      if (!tr) {
+        document.getElementById("deals-changed")?.removeAttribute("hidden");
+        continue;
+      }
+      for (const [field, text] of Object.entries(row.cells)) {
+        setText(tr.querySelector(`[data-field="${field}"]`), text);
+      }
+    }
+    const winner = document.getElementById("winner-suggestion");
+    if (winner) {
+      setText(winner.querySelector('[data-field="winner"]'), payload.winner || "");
+      winner.hidden = !payload.winner || status === "ended";
+    }
+    if (window.Plotly) {
+      for (const [id, figure] of Object.entries(payload.charts)) {
+        const element = document.getElementById(id);
+        if (element) window.Plotly.react(element, figure.data, fitted(figure, element), config);
+      }
+    }
+    root.dataset.bucket = payload.series.bucket;
+    root.dataset.refreshes = String(Number(root.dataset.refreshes) + 1);
+  }
+
+  async function refresh() {
+    if (busy || stopped) return;
+    busy = true;
+    clearTimeout(timer);
+    try {
+      const url = new URL(root.dataset.dataUrl, window.location.href);
+      url.searchParams.set("bucket", bucket ? bucket.value : "auto");
+      const response = await fetch(url, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+      if (response.status === 401) {
+        stopped = true;
+        setText(statusLine, "Your session has expired: sign in again to see live figures.");
+        return;
+      }
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      apply(await response.json());
+      setText(statusLine, `Updated ${new Date().toLocaleTimeString()}`);
+    } catch (error) {
+      setText(statusLine, "Could not refresh the figures; trying again shortly.");
+    } finally {
+      busy = false;
+      schedule();
+    }
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    if (!stopped && !document.hidden) timer = setTimeout(refresh, every);
+  }
+
+  // A hidden tab stops polling; coming back refreshes at once.
+  document.addEventListener("visibilitychange", () => (document.hidden ? clearTimeout(timer) : refresh()));
+  if (bucket) bucket.addEventListener("change", refresh);
+  refresh();
+})();
