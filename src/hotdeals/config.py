@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         default=None, description="Project shown on the storefront when no ?project= is given."
     )
     hotdeals_pool_size: int = Field(default=10, ge=1, le=200, description="Connections per worker.")
+    hotdeals_snapshot_ttl_ms: int = Field(
+        default=50,
+        ge=0,
+        le=60_000,
+        description="How long a worker ranks from a cached project snapshot before re-reading it.",
+    )
     hotdeals_stats_draws: int = Field(
         default=20_000, ge=1_000, le=1_000_000, description="Monte Carlo draws for P(best)."
     )

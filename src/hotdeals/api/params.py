@@ -29,8 +29,13 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"items per page, 1-
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
 
 
-def reject_unknown_query(request: Request) -> None:
-    """A misspelt query parameter (``?limt=10``) is a 422 naming it, not silently ignored."""
+async def reject_unknown_query(request: Request) -> None:
+    """A misspelt query parameter (``?limt=10``) is a 422 naming it, not silently ignored.
+
+    Async so that it runs on the event loop: a sync dependency costs a thread hop per request.
+    """
+    if not request.scope.get("query_string"):
+        return
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

@@ -42,5 +42,7 @@ class AppState:
             engine=engine,
             sessions=sessions,
             rng=rng,
-            learning=LearningLoop(sessions, rng),
+            learning=LearningLoop(
+                sessions, rng, snapshot_ttl=settings.hotdeals_snapshot_ttl_ms / 1000
+            ),
         )

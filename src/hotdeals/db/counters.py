@@ -92,31 +92,35 @@ class BanditState:
         return self.active and self.project_status == "running"
 
 
-def lock_bandits(session: Session, bandit_ids: Iterable[int]) -> dict[int, BanditState]:
-    """Lock these deals' rows in ``bandit_id`` order and say whether each may still be shown.
+def bandit_states(
+    session: Session, bandit_ids: Iterable[int], *, lock: bool = False
+) -> dict[int, BanditState]:
+    """Whether each of these deals may still be shown; with ``lock``, also lock their rows.
 
-    Every writer locks the counter rows it will touch here, first and in the same order, so
-    concurrent writers queue behind each other but never deadlock. (SQLite has no row locks;
-    its single writer lock serialises writers anyway.)
+    Every writer locks the counter rows it will touch with ``lock=True`` first, in
+    ``bandit_id`` order, so concurrent writers queue behind each other but never deadlock.
+    (SQLite has no row locks; its single writer lock serialises writers anyway.)
     """
     ids = sorted(set(bandit_ids))
     if not ids:
         return {}
-    rows = session.execute(
+    query = (
         select(Bandit.bandit_id, Bandit.active, Project.status)
         .join(Project, Project.project_id == Bandit.project_id)
         .where(Bandit.bandit_id.in_(ids))
         .order_by(Bandit.bandit_id)
-        .with_for_update(of=BANDITS, key_share=True)
     )
-    return {row.bandit_id: BanditState(row.active, row.status) for row in rows}
+    if lock:
+        query = query.with_for_update(of=BANDITS, key_share=True)
+    return {row.bandit_id: BanditState(row.active, row.status) for row in session.execute(query)}
 
 
 def add_counts(session: Session, shown: Counter[int], clicked: Counter[int]) -> None:
     """One UPDATE for every touched deal: ``shown[b]`` impressions and ``clicked[b]`` first clicks.
 
-    The caller holds the rows' locks (:func:`lock_bandits`); the increments are SQL
-    (``n = n + ...``), never values computed in Python, so no concurrent update is lost.
+    The caller holds the rows' locks (:func:`bandit_states` with ``lock=True``); the
+    increments are SQL (``n = n + ...``), never values computed in Python, so no concurrent
+    update is lost.
     """
     ids = sorted(set(shown) | set(clicked))
     if not ids:
@@ -143,7 +147,7 @@ def apply_counts(
 ) -> None:
     """Lock, then count: what a writer that touches counters does, in one call."""
     shown, clicked = shown or Counter(), clicked or Counter()
-    lock_bandits(session, set(shown) | set(clicked))
+    bandit_states(session, set(shown) | set(clicked), lock=True)
     add_counts(session, shown, clicked)
 
 

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotdeals.db.counters import (
     ClickOutcome,
     Impression,
-    add_counts,
+    apply_counts,
+    bandit_states,
     first_clicks,
     insert_impressions,
-    lock_bandits,
     mark_clicked,
 )
 
@@ -141,8 +141,9 @@ class GroupCommitter:
     def _write(self, batch: Sequence[_Job]) -> list[object]:
         """One transaction for the whole batch; returns each job's result, in order.
 
-        Round trips: flag the clicked impressions, lock and check the touched deals (in id
-        order), insert the impressions, update the counters, commit.
+        The counter rows are the hot ones, so they are locked last, for as short a time as
+        possible: flag the clicked impressions, check the shown deals are still live, insert
+        the impressions, then lock the touched counters (in id order) and update them, commit.
         """
         ranks = [j for j in batch if isinstance(j, _RankJob)]
         clicks = [j for j in batch if isinstance(j, _ClickJob)]
@@ -151,9 +152,7 @@ class GroupCommitter:
             outcomes = mark_clicked(session, [j.transaction_id for j in clicks]) if clicks else []
             for click, outcome in zip(clicks, outcomes, strict=True):
                 results[id(click)] = outcome
-            clicked = first_clicks(outcomes)
-            shown_ids = {i.bandit_id for j in ranks for i in j.impressions}
-            states = lock_bandits(session, shown_ids | set(clicked))
+            states = bandit_states(session, {i.bandit_id for j in ranks for i in j.impressions})
             fresh = [j for j in ranks if all(states[i.bandit_id].live for i in j.impressions)]
             for rank in ranks:
                 results[id(rank)] = StaleSnapshot()
@@ -163,5 +162,9 @@ class GroupCommitter:
             for rank in fresh:
                 results[id(rank)] = ids[start : start + len(rank.impressions)]
                 start += len(rank.impressions)
-            add_counts(session, Counter(i.bandit_id for i in impressions), clicked)
+            apply_counts(
+                session,
+                shown=Counter(i.bandit_id for i in impressions),
+                clicked=first_clicks(outcomes),
+            )
         return [results[id(job)] for job in batch]
