@@ -145,9 +145,10 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
             # wrk stops counting with up to `connections` requests in flight; those still log.
             in_flight = 3 * sum(CONNECTIONS)
             report["impressions_exact"] = 3 * ranks_ok <= logged <= 3 * ranks_ok + in_flight
-            add_unclicked_impressions(url, project_id, bandit_ids, 300_000)
-            first = last_rank_id + 1
+            # Three spans of fresh impressions: one per click run, one for pgbench's clicks.
             span = 150_000
+            add_unclicked_impressions(url, project_id, bandit_ids, 3 * span)
+            first = last_rank_id + 1
             clicks_ok = 0
             for index, c in enumerate(CONNECTIONS):
                 low = first + index * span
@@ -172,7 +173,6 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
         engine.dispose()
         report["clicks_logged"] = int(clicked or 0)
         report["clicks_ok"] = clicks_ok
-        _, last_id = count_impressions(url)
         ceilings: dict[str, float] = {}
         for c in CONNECTIONS:
             ceilings[f"rank_c{c}"] = pgbench(
@@ -185,7 +185,12 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
                 customers=CUSTOMERS,
             )
             ceilings[f"click_c{c}"] = pgbench(
-                url, "click.sql", c, seconds, first_id=first + 2 * span, last_id=last_id
+                url,
+                "click.sql",
+                c,
+                seconds,
+                first_id=first + 2 * span,
+                last_id=first + 3 * span - 1,
             )
         report["pgbench_tps"] = ceilings
     report["ratios"] = {
