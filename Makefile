@@ -24,8 +24,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy --strict src/hotdeals
 
 # Load and micro benchmarks on PostgreSQL; installs wrk (Debian) when missing. See bench/README.md.

@@ -35,6 +35,8 @@ class SnapshotCache:
         self.ttl = ttl
         self.clock = clock
         self._entries: dict[int, tuple[float, ProjectSnapshot]] = {}
+        # Bumped by every forget: a load that overlapped a change must not cache what it read.
+        self._generation: dict[int, int] = {}
         event.listen(sessions, "after_flush", self._note_changes)
         event.listen(sessions, "after_commit", self._forget_changed)
         event.listen(sessions, "after_rollback", self._drop_notes)
@@ -49,12 +51,15 @@ class SnapshotCache:
     def load(self, project_id: int) -> ProjectSnapshot:
         """Read the snapshot from the database (blocking) and keep it."""
         loaded_at = self.clock()
+        generation = self._generation.get(project_id, 0)
         with self.sessions() as session:
             snapshot = load_snapshot(session, project_id)
-        self._entries[project_id] = (loaded_at, snapshot)
+        if self._generation.get(project_id, 0) == generation:
+            self._entries[project_id] = (loaded_at, snapshot)
         return snapshot
 
     def forget(self, project_id: int) -> None:
+        self._generation[project_id] = self._generation.get(project_id, 0) + 1
         self._entries.pop(project_id, None)
 
     def _note_changes(self, session: Session, _context: object) -> None:
