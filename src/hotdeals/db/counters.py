@@ -92,15 +92,8 @@ class BanditState:
         return self.active and self.project_status == "running"
 
 
-def bandit_states(
-    session: Session, bandit_ids: Iterable[int], *, lock: bool = False
-) -> dict[int, BanditState]:
-    """Whether each of these deals may still be shown; with ``lock``, also lock their rows.
-
-    Every writer locks the counter rows it will touch with ``lock=True`` first, in
-    ``bandit_id`` order, so concurrent writers queue behind each other but never deadlock.
-    (SQLite has no row locks; its single writer lock serialises writers anyway.)
-    """
+def bandit_states(session: Session, bandit_ids: Iterable[int]) -> dict[int, BanditState]:
+    """Whether each of these deals may still be shown (active, in a running project)."""
     ids = sorted(set(bandit_ids))
     if not ids:
         return {}
@@ -108,30 +101,39 @@ def bandit_states(
         select(Bandit.bandit_id, Bandit.active, Project.status)
         .join(Project, Project.project_id == Bandit.project_id)
         .where(Bandit.bandit_id.in_(ids))
-        .order_by(Bandit.bandit_id)
     )
-    if lock:
-        query = query.with_for_update(of=BANDITS, key_share=True)
     return {row.bandit_id: BanditState(row.active, row.status) for row in session.execute(query)}
 
 
-def add_counts(session: Session, shown: Counter[int], clicked: Counter[int]) -> None:
-    """One UPDATE for every touched deal: ``shown[b]`` impressions and ``clicked[b]`` first clicks.
+def apply_counts(
+    session: Session, *, shown: Counter[int] | None = None, clicked: Counter[int] | None = None
+) -> None:
+    """Add ``shown[b]`` impressions and ``clicked[b]`` first clicks to each deal ``b``.
 
-    The caller holds the rows' locks (:func:`bandit_states` with ``lock=True``); the
-    increments are SQL (``n = n + ...``), never values computed in Python, so no concurrent
-    update is lost.
+    One statement for every touched deal. Its subquery locks the counter rows in ``bandit_id``
+    order before they are updated, so concurrent writers queue behind each other but never
+    deadlock, and the hot rows stay locked for one round trip and the commit. (SQLite has no
+    row locks; its single writer lock serialises writers anyway.) The increments are SQL
+    (``n = n + ...``), never values computed in Python, so no concurrent update is lost.
     """
+    shown, clicked = shown or Counter(), clicked or Counter()
     ids = sorted(set(shown) | set(clicked))
     if not ids:
         return
     table = BANDITS.c
+    locked = (
+        select(table.bandit_id)
+        .where(table.bandit_id.in_(ids))
+        .order_by(table.bandit_id)
+        .with_for_update(key_share=True)
+        .subquery("locked")
+    )
     new = case({b: shown[b] for b in ids}, value=table.bandit_id, else_=0)
     won = case({b: clicked[b] for b in ids}, value=table.bandit_id, else_=0)
     lost = case({b: shown[b] - clicked[b] for b in ids}, value=table.bandit_id, else_=0)
     session.execute(
         update(BANDITS)
-        .where(table.bandit_id.in_(ids))
+        .where(table.bandit_id == locked.c.bandit_id)
         .values(
             n=table.n + new,
             number_of_success=table.number_of_success + won,
@@ -140,15 +142,6 @@ def add_counts(session: Session, shown: Counter[int], clicked: Counter[int]) -> 
             beta=table.beta + lost,
         )
     )
-
-
-def apply_counts(
-    session: Session, *, shown: Counter[int] | None = None, clicked: Counter[int] | None = None
-) -> None:
-    """Lock, then count: what a writer that touches counters does, in one call."""
-    shown, clicked = shown or Counter(), clicked or Counter()
-    bandit_states(session, set(shown) | set(clicked), lock=True)
-    add_counts(session, shown, clicked)
 
 
 def record_click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:
