@@ -1,10 +1,15 @@
-"""The shop's two calls: rank the deals for a customer, report a click. Open, no personal data."""
+"""The shop's two calls: rank the deals for a customer, report a click. Open, no personal data.
+
+These are the busiest routes, so they serialise their response models once
+(``model_dump_json``) instead of letting FastAPI validate and encode them again; the
+``response_model`` still documents them.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Response
 
 from hotdeals.api.deps import StateDep
 from hotdeals.api.params import ProjectId, TransactionId
@@ -32,14 +37,14 @@ async def rank(
             description="A retry with the same key returns the same deals and logs nothing twice",
         ),
     ] = None,
-) -> RankOut:
+) -> Response:
     """Orders the running campaign's active deals by its policy (Thompson sampling by default)
     and returns the top k, each with the `transaction_id` to report a click on. 409 when the
     campaign is paused or ended, or has no active deal."""
     result = await state.learning.rank(
         project_id, body.customer_id, k=body.k, idempotency_key=idempotency_key
     )
-    return RankOut(
+    answer = RankOut(
         project_id=result.project_id,
         customer_id=result.customer_id,
         deals=[
@@ -52,6 +57,7 @@ async def rank(
             for d in result.deals
         ],
     )
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post(
@@ -60,12 +66,13 @@ async def rank(
     summary="Report a click on a shown deal",
     responses=errors(404, 413),
 )
-async def click(transaction_id: TransactionId, state: StateDep) -> ClickOut:
+async def click(transaction_id: TransactionId, state: StateDep) -> Response:
     """Idempotent: the first click counts, a repeated one changes nothing and says
     `already_recorded: true`."""
     outcome = await state.learning.click(transaction_id)
-    return ClickOut(
+    answer = ClickOut(
         transaction_id=outcome.transaction_id,
         bandit_id=outcome.bandit_id,
         already_recorded=outcome.already_recorded,
     )
+    return Response(answer.model_dump_json(), media_type="application/json")
