@@ -9,7 +9,7 @@ other's locks in opposite orders (no deadlocks).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,23 +92,11 @@ class BanditState:
         return self.active and self.project_status == "running"
 
 
-def bandit_states(session: Session, bandit_ids: Iterable[int]) -> dict[int, BanditState]:
-    """Whether each of these deals may still be shown (active, in a running project)."""
-    ids = sorted(set(bandit_ids))
-    if not ids:
-        return {}
-    query = (
-        select(Bandit.bandit_id, Bandit.active, Project.status)
-        .join(Project, Project.project_id == Bandit.project_id)
-        .where(Bandit.bandit_id.in_(ids))
-    )
-    return {row.bandit_id: BanditState(row.active, row.status) for row in session.execute(query)}
-
-
 def apply_counts(
     session: Session, *, shown: Counter[int] | None = None, clicked: Counter[int] | None = None
-) -> None:
-    """Add ``shown[b]`` impressions and ``clicked[b]`` first clicks to each deal ``b``.
+) -> dict[int, BanditState]:
+    """Add ``shown[b]`` impressions and ``clicked[b]`` first clicks to each deal ``b``; return
+    whether each touched deal may still be shown, as of this transaction.
 
     One statement for every touched deal. Its subquery locks the counter rows in ``bandit_id``
     order before they are updated, so concurrent writers queue behind each other but never
@@ -119,8 +107,9 @@ def apply_counts(
     shown, clicked = shown or Counter(), clicked or Counter()
     ids = sorted(set(shown) | set(clicked))
     if not ids:
-        return
+        return {}
     table = BANDITS.c
+    status = select(Project.status).where(Project.project_id == table.project_id).scalar_subquery()
     locked = (
         select(table.bandit_id)
         .where(table.bandit_id.in_(ids))
@@ -131,7 +120,7 @@ def apply_counts(
     new = case({b: shown[b] for b in ids}, value=table.bandit_id, else_=0)
     won = case({b: clicked[b] for b in ids}, value=table.bandit_id, else_=0)
     lost = case({b: shown[b] - clicked[b] for b in ids}, value=table.bandit_id, else_=0)
-    session.execute(
+    rows = session.execute(
         update(BANDITS)
         .where(table.bandit_id == locked.c.bandit_id)
         .values(
@@ -141,7 +130,9 @@ def apply_counts(
             alpha=table.alpha + won,
             beta=table.beta + lost,
         )
+        .returning(table.bandit_id, table.active, status.label("status"))
     )
+    return {row.bandit_id: BanditState(row.active, row.status) for row in rows}
 
 
 def record_click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:

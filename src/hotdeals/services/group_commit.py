@@ -28,7 +28,6 @@ from hotdeals.db.counters import (
     ClickOutcome,
     Impression,
     apply_counts,
-    bandit_states,
     first_clicks,
     insert_impressions,
     mark_clicked,
@@ -39,6 +38,14 @@ log = logging.getLogger("hotdeals.group_commit")
 
 class StaleSnapshot(Exception):
     """The ranked project was paused or a ranked deal deactivated after the ranking was made."""
+
+
+class _ShownDealsGone(Exception):
+    """Raised inside a batch's transaction to undo it: these shown deals are no longer live."""
+
+    def __init__(self, bandit_ids: frozenset[int]) -> None:
+        super().__init__(sorted(bandit_ids))
+        self.bandit_ids = bandit_ids
 
 
 @dataclass(slots=True)
@@ -139,21 +146,33 @@ class GroupCommitter:
                 job.future.set_result(result)  # type: ignore[arg-type]
 
     def _write(self, batch: Sequence[_Job]) -> list[object]:
+        """Write the batch; if a shown deal was paused or deactivated since its ranking, undo
+        and write it again without the rankings that showed it (they fail with
+        :class:`StaleSnapshot` and are re-ranked on the exact path). Ends: ``stale`` grows."""
+        stale: frozenset[int] = frozenset()
+        while True:
+            try:
+                return self._write_once(batch, stale)
+            except _ShownDealsGone as exc:
+                stale |= exc.bandit_ids
+
+    def _write_once(self, batch: Sequence[_Job], stale: frozenset[int]) -> list[object]:
         """One transaction for the whole batch; returns each job's result, in order.
 
-        The counter rows are the hot ones, so they are locked last, for as short a time as
-        possible: flag the clicked impressions, check the shown deals are still live, insert
-        the impressions, then lock the touched counters (in id order) and update them, commit.
+        Three round trips and the commit: flag the clicked impressions, insert the shown ones,
+        lock and count the touched deals (in id order; the hot rows stay locked for that last
+        statement and the commit only). The count also says whether each shown deal is still
+        live, as of this transaction.
         """
         ranks = [j for j in batch if isinstance(j, _RankJob)]
         clicks = [j for j in batch if isinstance(j, _ClickJob)]
         results: dict[int, object] = {}
         with self.sessions.begin() as session:
-            outcomes = mark_clicked(session, [j.transaction_id for j in clicks]) if clicks else []
+            flagged = [j.transaction_id for j in clicks]
+            outcomes = mark_clicked(session, flagged) if flagged else []
             for click, outcome in zip(clicks, outcomes, strict=True):
                 results[id(click)] = outcome
-            states = bandit_states(session, {i.bandit_id for j in ranks for i in j.impressions})
-            fresh = [j for j in ranks if all(states[i.bandit_id].live for i in j.impressions)]
+            fresh = [j for j in ranks if not any(i.bandit_id in stale for i in j.impressions)]
             for rank in ranks:
                 results[id(rank)] = StaleSnapshot()
             impressions = [i for j in fresh for i in j.impressions]
@@ -162,9 +181,9 @@ class GroupCommitter:
             for rank in fresh:
                 results[id(rank)] = ids[start : start + len(rank.impressions)]
                 start += len(rank.impressions)
-            apply_counts(
-                session,
-                shown=Counter(i.bandit_id for i in impressions),
-                clicked=first_clicks(outcomes),
-            )
+            shown = Counter(i.bandit_id for i in impressions)
+            states = apply_counts(session, shown=shown, clicked=first_clicks(outcomes))
+            gone = frozenset(b for b in shown if not states[b].live)
+            if gone:
+                raise _ShownDealsGone(gone)  # leaving the block rolls the transaction back
         return [results[id(job)] for job in batch]
