@@ -137,19 +137,11 @@ def apply_counts(
 
 def record_click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:
     """Mark an impression clicked, once; a repeated click changes nothing and says so."""
-    outcome = record_clicks(session, [transaction_id], at)[0]
+    outcome = mark_clicked(session, [transaction_id], at)[0]
     if outcome is None:
         raise TransactionNotFound(f"transaction {transaction_id} does not exist")
+    apply_counts(session, clicked=first_clicks([outcome]))
     return outcome
-
-
-def record_clicks(
-    session: Session, transaction_ids: Sequence[int], at: datetime | None = None
-) -> list[ClickOutcome | None]:
-    """Record many clicks at once: one outcome per id, in order (None for an unknown id)."""
-    outcomes = mark_clicked(session, transaction_ids, at)
-    apply_counts(session, clicked=first_clicks(outcomes))
-    return outcomes
 
 
 def first_clicks(outcomes: Sequence[ClickOutcome | None]) -> Counter[int]:

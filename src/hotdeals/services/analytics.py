@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from hotdeals.bandit import WinnerRule, arm_statistics
+from hotdeals.bandit import WinnerRule, arm_statistics, credible_interval, posterior_mean
 from hotdeals.db.models import Bandit, Project, Transaction
 from hotdeals.db.types import utcnow
 from hotdeals.errors import ProjectNotFound
@@ -91,7 +91,10 @@ def project_stats(session: Session, project_id: int, *, draws: int = 20_000) -> 
     beta = np.array([a.beta for a in arms])
     active = np.array([a.active for a in arms], dtype=bool)
     seed = [project_id, *(int(a.n) for a in arms), *(int(a.number_of_success) for a in arms)]
-    full = arm_statistics(alpha, beta, np.random.default_rng(seed), draws=draws)
+    # Mean and interval are closed-form for every deal; only P(best) needs the Monte Carlo
+    # draws, and only among the active deals.
+    mean = posterior_mean(alpha, beta)
+    ci_low, ci_high = credible_interval(alpha, beta)
     prob_best = np.full(len(arms), np.nan)
     loss = np.full(len(arms), np.nan)
     winner: Winner | None = None
@@ -115,9 +118,9 @@ def project_stats(session: Session, project_id: int, *, draws: int = 20_000) -> 
             impressions=arm.n,
             clicks=arm.number_of_success,
             ctr=arm.number_of_success / arm.n if arm.n else 0.0,
-            posterior_mean=float(full.mean[i]),
-            ci_low=float(full.ci_low[i]),
-            ci_high=float(full.ci_high[i]),
+            posterior_mean=float(mean[i]),
+            ci_low=float(ci_low[i]),
+            ci_high=float(ci_high[i]),
             prob_best=None if np.isnan(prob_best[i]) else float(prob_best[i]),
             expected_loss=None if np.isnan(loss[i]) else float(loss[i]),
             share_last_24h=recent.get(arm.bandit_id, 0) / total_recent if total_recent else 0.0,

@@ -3,9 +3,9 @@
 A shop's busiest rows are its few deals' counters. Updated request by request, every rank waits
 for the previous one's row locks and its commit, so throughput is one commit at a time. Here one
 writer thread per process takes every write queued while its previous transaction was running
-and commits them together: one multi-row INSERT of impressions, one conditional UPDATE of
-clicked impressions, and one counter UPDATE per touched deal in ``bandit_id`` order. Batches
-grow with load by themselves; an idle server commits each write at once.
+and commits them together: one conditional UPDATE of clicked impressions, one multi-row INSERT
+of impressions, and one UPDATE of every touched counter, its rows locked in ``bandit_id``
+order. Batches grow with load by themselves; an idle server commits each write at once.
 
 A request's future is resolved only after the commit, so an answer that leaves the server is
 already durable. If a batch fails, its jobs are retried one by one, so one bad job cannot fail
