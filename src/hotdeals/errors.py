@@ -1,16 +1,21 @@
-"""The one exception family of Supermarket Hot Deals.
+"""The one exception family of Supermarket Hot Deals, each class with its HTTP status.
 
-The domain and the services raise these; the web layer maps each class to an HTTP status in one
-place (``api/errors.py``) and the CLI prints the message, so that no caller ever has to parse a
-database driver's error text. Every class carries a message meant for the person who sent the
-request, not a stack trace.
+The domain and the services raise these; the HTTP floor (``hotdeals.http.errors``) answers each
+with ``status_code`` of its class, the pages show the message with the same status, and the CLI
+prints the message with exit code 2, so that no caller ever parses a database driver's error
+text. The status is a class attribute, so the table of statuses is this module and nothing else.
+Every message is meant for the person who sent the request, not a stack trace.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class HotDealsError(Exception):
     """Base of every error the service reports to its callers."""
+
+    status_code: ClassVar[int] = 500
 
 
 class ConfigurationError(HotDealsError):
@@ -20,9 +25,19 @@ class ConfigurationError(HotDealsError):
 class DatabaseUnavailable(HotDealsError):
     """The configured database cannot be reached; raised instead of a driver traceback."""
 
+    status_code = 503
+
+
+class SchemaMissing(HotDealsError):
+    """The database has no schema, or an older one: ``hotdeals init-db`` has not been run."""
+
+    status_code = 503
+
 
 class NotFound(HotDealsError):
-    """A referenced row does not exist (HTTP 404)."""
+    """A referenced row does not exist."""
+
+    status_code = 404
 
 
 class UserNotFound(NotFound):
@@ -42,7 +57,9 @@ class TransactionNotFound(NotFound):
 
 
 class Conflict(HotDealsError):
-    """The request is well formed but clashes with the current state (HTTP 409)."""
+    """The request is well formed but clashes with the current state."""
+
+    status_code = 409
 
 
 class DuplicateEmail(Conflict):
@@ -70,4 +87,6 @@ class InvalidStateChange(Conflict):
 
 
 class InvalidRequest(HotDealsError):
-    """A value is out of range or inconsistent in a way the schema cannot tell (HTTP 400)."""
+    """A value is out of range or inconsistent in a way the schema cannot tell."""
+
+    status_code = 400
