@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench screenshots clean
+.PHONY: install run test lint bench screenshots lock clean
 
 install: $(STAMP)
 
@@ -20,13 +20,18 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(BIN)/hotdeals demo
 
+# The whole suite with a coverage floor (measured 97.6% of src/hotdeals in the test process;
+# servers the e2e and browser tests start as subprocesses are not measured). A plain
+# `.venv/bin/python -m pytest tests/...` stays fast and unmeasured.
+COVERAGE_FLOOR := 96
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov=hotdeals --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy --strict src/hotdeals
+	$(BIN)/lint-imports
 
 # Load and micro benchmarks on PostgreSQL; installs wrk (Debian) when missing. See bench/README.md.
 bench: install
@@ -39,9 +44,13 @@ bench: install
 screenshots: install
 	PYTHONPATH=. $(BIN)/python scripts/screenshots.py
 
-# Refresh the lock file after changing dependencies in pyproject.toml.
+# Refresh the lock files after changing dependencies in pyproject.toml (existing pins are kept
+# where they still fit): requirements.lock (runtime + test + dev) for the venv, then
+# requirements-runtime.lock (runtime only, constrained to the same pins) for the image.
+COMPILE := $(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras
 lock:
-	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --extra test --extra dev --strip-extras -o requirements.lock pyproject.toml
+	$(COMPILE) --extra test --extra dev -o requirements.lock pyproject.toml
+	$(COMPILE) -c requirements.lock -o requirements-runtime.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -25,11 +25,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bench.harness import ServerProcess, migrated_postgres, run_db_check
-from bench.loadgen import seed_project
 from hotdeals.db.counters import Impression, log_impressions
 from hotdeals.db.engine import make_engine, make_session_factory
 from hotdeals.db.models import Transaction
+from tests.support.loadgen import seed_project
+from tests.support.postgres import migrated_postgres
+from tests.support.server import ServerProcess, run_db_check
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"

@@ -17,8 +17,9 @@ import sys
 
 import httpx
 
-from bench.harness import ServerProcess, admin_headers, migrated_postgres
-from bench.loadgen import seed_project, shop
+from tests.support.loadgen import seed_project, shop
+from tests.support.postgres import migrated_postgres
+from tests.support.server import ServerProcess, admin_headers
 
 RATES = (0.02, 0.04, 0.08)
 

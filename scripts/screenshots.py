@@ -20,14 +20,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-from bench.harness import ADMIN_TOKEN, ServerProcess
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from hotdeals.db.engine import make_engine, make_session_factory
 from hotdeals.db.migrate import upgrade_to_head
 from hotdeals.db.types import utcnow
 from hotdeals.services import projects, ranking, users
-from hotdeals.services.projects import DealSpec, ProjectSpec
+from hotdeals.services.specs import DealSpec, ProjectSpec
+from tests.support.server import ADMIN_TOKEN, ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -68,7 +68,9 @@ def seed(url: str, *, hours: int = 48, ranks_per_hour: int = 8, seed_value: int 
                 project_description="Fruit, bakery and breakfast offers on the home page.",
                 min_impressions=40,  # so that two days of traffic can name a winner
                 bandits=[
-                    DealSpec(name, description, Decimal(price), emoji)
+                    DealSpec(
+                        bandit_name=name, description=description, price=Decimal(price), emoji=emoji
+                    )
                     for name, price, emoji, description, _ in DEALS
                 ],
             ),

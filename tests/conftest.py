@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bench.harness import ThrowawayPostgres, migrated_postgres
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -23,9 +22,10 @@ from hotdeals.config import get_settings
 from hotdeals.db.engine import make_engine, make_session_factory
 from hotdeals.db.migrate import upgrade_to_head
 from hotdeals.db.models import Base
+from tests.factories import TEST_ADMIN_TOKEN
+from tests.support.postgres import SERVER_URL, ThrowawayPostgres, migrated_postgres
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def require(reason: str) -> None:
@@ -120,7 +120,7 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
 def configured(database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the settings (and so the CLI and the app) at the test database."""
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("HOTDEALS_ADMIN_TOKEN", "test-admin-token")
+    monkeypatch.setenv("HOTDEALS_ADMIN_TOKEN", TEST_ADMIN_TOKEN)
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()

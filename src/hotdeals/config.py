@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token for the management API and the dashboard; generated if unset.",
     )
+    hotdeals_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs cookies and tokens; random per process if unset (`hotdeals "
+        "serve` generates one for all its workers). Set it when several replicas serve.",
+    )
     hotdeals_cors_origins: str = Field(
         default="",
         description="Comma-separated origins allowed to call the API from a browser.",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from hotdeals.api.app import create_app
+from hotdeals.app import create_app
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import io
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from api_helpers import ADMIN, make_project, make_user
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
 from hotdeals.db.models import Transaction
+from tests.factories import ADMIN, post_project, post_user
 
 
 def rank_and_click(
@@ -39,8 +39,8 @@ def rank_and_click(
 
 
 def test_stats_report_ctr_intervals_prob_best_and_the_winner(client: TestClient) -> None:
-    customer = make_user(client)
-    project = make_project(client, deals=2, min_impressions=20)
+    customer = post_user(client)
+    project = post_project(client, deals=2, min_impressions=20)
     pid = project["project_id"]
     rank_and_click(client, pid, customer, {0: (40, 2), 1: (40, 30)})
     stats = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()
@@ -54,18 +54,61 @@ def test_stats_report_ctr_intervals_prob_best_and_the_winner(client: TestClient)
     assert abs(weak["prob_best"] + strong["prob_best"] - 1) < 1e-9
     assert weak["expected_loss"] > strong["expected_loss"] >= 0
     assert stats["winner"]["bandit_id"] == strong["bandit_id"]
+    assert stats["winner"]["chosen"] is False
     assert abs(weak["share_last_24h"] - 0.5) < 1e-9
 
 
 def test_no_winner_before_every_active_deal_has_enough_impressions(client: TestClient) -> None:
-    customer = make_user(client)
-    pid = make_project(client, deals=2, min_impressions=100)["project_id"]
+    customer = post_user(client)
+    pid = post_project(client, deals=2, min_impressions=100)["project_id"]
     rank_and_click(client, pid, customer, {0: (40, 2), 1: (40, 30)})
     assert client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()["winner"] is None
 
 
+def test_an_ended_campaign_reports_the_winner_the_analyst_chose(client: TestClient) -> None:
+    customer = post_user(client)
+    pid = post_project(client, deals=2, min_impressions=100)["project_id"]
+    rank_and_click(client, pid, customer, {0: (40, 2), 1: (40, 30)})
+    # The rule has no winner yet (too few impressions); the analyst ends with the weaker deal.
+    weak = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()["bandits"][0]
+    ended = client.patch(
+        f"/api/projects/{pid}",
+        json={"status": "ended", "winner_bandit_id": weak["bandit_id"]},
+        headers=ADMIN,
+    )
+    assert ended.status_code == 200, ended.text
+    stats = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()
+    assert stats["winner"] == {
+        "bandit_id": weak["bandit_id"],
+        "bandit_name": weak["bandit_name"],
+        "prob_best": stats["bandits"][0]["prob_best"],
+        "chosen": True,
+    }
+    assert stats["winner"]["prob_best"] < 0.01
+
+
+def test_a_chosen_winner_since_deactivated_gets_its_prob_best_against_the_active_deals(
+    client: TestClient,
+) -> None:
+    customer = post_user(client)
+    pid = post_project(client, deals=2, min_impressions=20)["project_id"]
+    rank_and_click(client, pid, customer, {0: (40, 30), 1: (40, 2)})
+    strong = client.get(f"/api/projects/{pid}/bandits", headers=ADMIN).json()[0]
+    client.patch(f"/api/bandits/{strong['bandit_id']}", json={"active": False}, headers=ADMIN)
+    client.patch(
+        f"/api/projects/{pid}",
+        json={"status": "ended", "winner_bandit_id": strong["bandit_id"]},
+        headers=ADMIN,
+    )
+    stats = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()
+    assert [d["prob_best"] for d in stats["bandits"]] == [None, 1.0]
+    assert stats["winner"]["bandit_id"] == strong["bandit_id"]
+    assert stats["winner"]["chosen"] is True
+    assert stats["winner"]["prob_best"] > 0.99
+
+
 def test_a_deactivated_deal_has_no_prob_best(client: TestClient) -> None:
-    project = make_project(client, deals=3)
+    project = post_project(client, deals=3)
     off = project["bandits"][2]["bandit_id"]
     client.patch(f"/api/bandits/{off}", json={"active": False}, headers=ADMIN)
     stats = client.get(f"/api/projects/{project['project_id']}/stats", headers=ADMIN).json()
@@ -74,8 +117,8 @@ def test_a_deactivated_deal_has_no_prob_best(client: TestClient) -> None:
 
 
 def test_time_series_buckets_by_hour_and_day(client: TestClient, engine: Engine) -> None:
-    customer = make_user(client)
-    pid = make_project(client, deals=1)["project_id"]
+    customer = post_user(client)
+    pid = post_project(client, deals=1)["project_id"]
     ids = [
         client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer}).json()["deals"][0][
             "transaction_id"
@@ -106,8 +149,8 @@ def test_time_series_buckets_by_hour_and_day(client: TestClient, engine: Engine)
 
 
 def test_csv_export_streams_every_impression(client: TestClient) -> None:
-    customer = make_user(client)
-    pid = make_project(client, deals=3)["project_id"]
+    customer = post_user(client)
+    pid = post_project(client, deals=3)["project_id"]
     deals = client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer}).json()["deals"]
     client.post(f"/api/transactions/{deals[1]['transaction_id']}/click")
     response = client.get(f"/api/projects/{pid}/transactions.csv", headers=ADMIN)
@@ -123,5 +166,5 @@ def test_csv_export_streams_every_impression(client: TestClient) -> None:
 
 
 def test_export_needs_the_admin_token(client: TestClient) -> None:
-    pid = make_project(client)["project_id"]
+    pid = post_project(client)["project_id"]
     assert client.get(f"/api/projects/{pid}/transactions.csv").status_code == 401

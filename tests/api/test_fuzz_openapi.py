@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from api_helpers import ADMIN
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -22,9 +21,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotdeals.api.app import create_app
-from hotdeals.services.projects import DealSpec, ProjectSpec, create_project
-from hotdeals.services.users import create_user
+from hotdeals.app import create_app
+from tests.factories import ADMIN, make_project, make_user
 
 CHECKS = [
     not_a_server_error,
@@ -40,10 +38,8 @@ EXAMPLES = 25
 @pytest.fixture
 def fuzzed_app(configured: str, sessions: sessionmaker[Session]) -> schemathesis.BaseSchema:
     with sessions.begin() as session:
-        create_user(session, "fuzz@example.com", "Fuzz")
-        create_project(
-            session, ProjectSpec("Fuzz", bandits=[DealSpec(f"Deal {i}") for i in range(3)])
-        )
+        make_user(session, "fuzz@example.com", "Fuzz")
+        make_project(session, deals=3, project_name="Fuzz")
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
     # The admin token is sent with every call below, so schemathesis must not count a request
     # "without Authorization" among its invalid ones: it would arrive with the header.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from api_helpers import ADMIN, make_project, make_user
 from fastapi.testclient import TestClient
+
+from tests.factories import ADMIN, post_project, post_user
 
 
 def test_an_oversized_body_is_413_with_a_json_detail(client: TestClient) -> None:
@@ -50,8 +51,8 @@ def test_an_unknown_query_parameter_is_422_naming_it(client: TestClient) -> None
 
 
 def test_rank_and_click_are_open_and_carry_no_personal_data(client: TestClient) -> None:
-    customer = make_user(client, "secret@example.com", "Secret Name")
-    pid = make_project(client)["project_id"]
+    customer = post_user(client, "secret@example.com", "Secret Name")
+    pid = post_project(client)["project_id"]
     answer = client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer})
     click = client.post(f"/api/transactions/{answer.json()['deals'][0]['transaction_id']}/click")
     for response in (answer, click):

@@ -6,11 +6,11 @@ import random
 from typing import Any
 
 import pytest
-from api_helpers import ADMIN, make_project, make_user
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from hotdeals.cli import app as cli
+from tests.factories import ADMIN, post_project, post_user
 
 
 def rank(client: TestClient, project_id: int, **body: object) -> dict[str, Any]:
@@ -26,8 +26,8 @@ def arms(client: TestClient, project_id: int) -> dict[int, dict[str, float]]:
 
 
 def test_rank_shows_the_projects_slots_of_distinct_deals_and_logs_them(client: TestClient) -> None:
-    customer = make_user(client)
-    project = make_project(client, deals=6, slots=3)
+    customer = post_user(client)
+    project = post_project(client, deals=6, slots=3)
     answer = rank(client, project["project_id"], customer_id=customer)
     deals = answer["deals"]
     assert [d["position"] for d in deals] == [1, 2, 3]
@@ -41,8 +41,8 @@ def test_rank_shows_the_projects_slots_of_distinct_deals_and_logs_them(client: T
 
 
 def test_k_is_capped_at_the_active_deals_and_bounded(client: TestClient) -> None:
-    customer = make_user(client)
-    project = make_project(client, deals=2)
+    customer = post_user(client)
+    project = post_project(client, deals=2)
     pid = project["project_id"]
     assert len(rank(client, pid, customer_id=customer, k=10)["deals"]) == 2
     assert len(rank(client, pid, customer_id=customer, k=1)["deals"]) == 1
@@ -55,8 +55,8 @@ def test_k_is_capped_at_the_active_deals_and_bounded(client: TestClient) -> None
 
 
 def test_a_deactivated_deal_is_never_ranked_and_a_new_one_is_explored(client: TestClient) -> None:
-    customer = make_user(client)
-    project = make_project(client, deals=3, policy="ucb1")
+    customer = post_user(client)
+    project = post_project(client, deals=3, policy="ucb1")
     pid = project["project_id"]
     off = project["bandits"][0]["bandit_id"]
     client.patch(f"/api/bandits/{off}", json={"active": False}, headers=ADMIN)
@@ -70,8 +70,8 @@ def test_a_deactivated_deal_is_never_ranked_and_a_new_one_is_explored(client: Te
 
 @pytest.mark.parametrize("status", ["paused", "ended"])
 def test_rank_on_a_stopped_project_is_409(client: TestClient, status: str) -> None:
-    customer = make_user(client)
-    pid = make_project(client)["project_id"]
+    customer = post_user(client)
+    pid = post_project(client)["project_id"]
     client.patch(f"/api/projects/{pid}", json={"status": status}, headers=ADMIN)
     response = client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer})
     assert response.status_code == 409
@@ -79,16 +79,16 @@ def test_rank_on_a_stopped_project_is_409(client: TestClient, status: str) -> No
 
 
 def test_rank_with_no_active_deal_is_409(client: TestClient) -> None:
-    customer = make_user(client)
-    pid = make_project(client, deals=0)["project_id"]
+    customer = post_user(client)
+    pid = post_project(client, deals=0)["project_id"]
     response = client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer})
     assert response.status_code == 409
     assert "no active deals" in response.json()["detail"]
 
 
 def test_rank_for_unknown_project_or_customer_is_404(client: TestClient) -> None:
-    customer = make_user(client)
-    pid = make_project(client)["project_id"]
+    customer = post_user(client)
+    pid = post_project(client)["project_id"]
     unknown_project = client.post("/api/projects/999/rank", json={"customer_id": customer})
     assert unknown_project.status_code == 404
     unknown_customer = client.post(f"/api/projects/{pid}/rank", json={"customer_id": 999})
@@ -98,9 +98,9 @@ def test_rank_for_unknown_project_or_customer_is_404(client: TestClient) -> None
 
 
 def test_idempotency_key_returns_the_same_answer_and_logs_once(client: TestClient) -> None:
-    customer = make_user(client)
-    other = make_user(client, "bob@example.com", "Bob")
-    pid = make_project(client)["project_id"]
+    customer = post_user(client)
+    other = post_user(client, "bob@example.com", "Bob")
+    pid = post_project(client)["project_id"]
     url = f"/api/projects/{pid}/rank"
     first = client.post(url, json={"customer_id": customer}, headers={"Idempotency-Key": "k-1"})
     again = client.post(url, json={"customer_id": customer}, headers={"Idempotency-Key": "k-1"})
@@ -120,8 +120,8 @@ def test_idempotency_key_returns_the_same_answer_and_logs_once(client: TestClien
 
 
 def test_a_failed_rank_does_not_burn_its_idempotency_key(client: TestClient) -> None:
-    customer = make_user(client)
-    pid = make_project(client)["project_id"]
+    customer = post_user(client)
+    pid = post_project(client)["project_id"]
     url = f"/api/projects/{pid}/rank"
     client.patch(f"/api/projects/{pid}", json={"status": "paused"}, headers=ADMIN)
     refused = client.post(url, json={"customer_id": customer}, headers={"Idempotency-Key": "k"})
@@ -132,8 +132,8 @@ def test_a_failed_rank_does_not_burn_its_idempotency_key(client: TestClient) -> 
 
 
 def test_click_counts_once_and_says_so(client: TestClient) -> None:
-    customer = make_user(client)
-    pid = make_project(client)["project_id"]
+    customer = post_user(client)
+    pid = post_project(client)["project_id"]
     deal = rank(client, pid, customer_id=customer)["deals"][0]
     url = f"/api/transactions/{deal['transaction_id']}/click"
     first, second = client.post(url).json(), client.post(url).json()
@@ -156,8 +156,8 @@ def test_click_on_unknown_transaction_is_404(client: TestClient) -> None:
 
 def test_accounting_holds_after_random_ranks_and_clicks(client: TestClient) -> None:
     chooser = random.Random(7)
-    customers = [make_user(client, f"c{i}@example.com", f"C{i}") for i in range(3)]
-    pid = make_project(client, deals=5, slots=2)["project_id"]
+    customers = [post_user(client, f"c{i}@example.com", f"C{i}") for i in range(3)]
+    pid = post_project(client, deals=5, slots=2)["project_id"]
     shown: list[int] = []
     clicked: set[int] = set()
     for _ in range(60):

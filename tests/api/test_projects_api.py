@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_helpers import ADMIN, make_project
 from fastapi.testclient import TestClient
+
+from tests.factories import ADMIN, post_project
 
 
 def test_create_with_deals_then_read_it_back(client: TestClient) -> None:
-    project = make_project(client, deals=3, slots=2, prior_alpha=2, prior_beta=5)
+    project = post_project(client, deals=3, slots=2, prior_alpha=2, prior_beta=5)
     assert project["status"] == "running"
     assert project["number_of_bandits"] == 3
     assert project["policy"] == "thompson"
@@ -24,8 +25,8 @@ def test_create_with_deals_then_read_it_back(client: TestClient) -> None:
 
 
 def test_listing_newest_first_and_filtered_by_status(client: TestClient) -> None:
-    first = make_project(client)
-    second = make_project(client)
+    first = post_project(client)
+    second = post_project(client)
     client.patch(f"/api/projects/{first['project_id']}", json={"status": "paused"}, headers=ADMIN)
     page = client.get("/api/projects", headers=ADMIN).json()
     assert [p["project_id"] for p in page["items"]] == [second["project_id"], first["project_id"]]
@@ -60,7 +61,7 @@ def test_duplicate_deal_names_are_409(client: TestClient) -> None:
     body = {"project_name": "p", "bandits": [{"bandit_name": "a"}, {"bandit_name": "a"}]}
     assert client.post("/api/projects", json=body, headers=ADMIN).status_code == 409
     assert client.get("/api/projects", headers=ADMIN).json()["total"] == 0
-    project = make_project(client, deals=1)
+    project = post_project(client, deals=1)
     again = client.post(
         f"/api/projects/{project['project_id']}/bandits",
         json={"bandit_name": "Deal 0"},
@@ -70,7 +71,7 @@ def test_duplicate_deal_names_are_409(client: TestClient) -> None:
 
 
 def test_pause_resume_and_end_with_a_winner(client: TestClient) -> None:
-    project = make_project(client)
+    project = post_project(client)
     url = f"/api/projects/{project['project_id']}"
     winner = project["bandits"][1]["bandit_id"]
     assert client.patch(url, json={"status": "paused"}, headers=ADMIN).json()["status"] == "paused"
@@ -91,8 +92,8 @@ def test_pause_resume_and_end_with_a_winner(client: TestClient) -> None:
 
 
 def test_a_winner_must_be_a_deal_of_the_project(client: TestClient) -> None:
-    project = make_project(client)
-    other = make_project(client)
+    project = post_project(client)
+    other = post_project(client)
     response = client.patch(
         f"/api/projects/{project['project_id']}",
         json={"status": "ended", "winner_bandit_id": other["bandits"][0]["bandit_id"]},
@@ -106,7 +107,7 @@ def test_a_winner_must_be_a_deal_of_the_project(client: TestClient) -> None:
 
 
 def test_patch_changes_only_what_is_sent_and_refuses_nulls(client: TestClient) -> None:
-    project = make_project(client, project_description="old")
+    project = post_project(client, project_description="old")
     url = f"/api/projects/{project['project_id']}"
     changed = client.patch(url, json={"slots": 2, "policy": "ucb1"}, headers=ADMIN).json()
     assert (changed["slots"], changed["policy"], changed["project_description"]) == (
@@ -121,7 +122,7 @@ def test_patch_changes_only_what_is_sent_and_refuses_nulls(client: TestClient) -
 
 
 def test_add_and_deactivate_deals_while_running(client: TestClient) -> None:
-    project = make_project(client, deals=2)
+    project = post_project(client, deals=2)
     pid = project["project_id"]
     added = client.post(
         f"/api/projects/{pid}/bandits",
@@ -141,7 +142,7 @@ def test_add_and_deactivate_deals_while_running(client: TestClient) -> None:
 
 
 def test_deals_cannot_be_added_to_an_ended_campaign(client: TestClient) -> None:
-    project = make_project(client)
+    project = post_project(client)
     pid = project["project_id"]
     client.patch(f"/api/projects/{pid}", json={"status": "ended"}, headers=ADMIN)
     response = client.post(f"/api/projects/{pid}/bandits", json={"bandit_name": "x"}, headers=ADMIN)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import ADMIN, make_user
 from fastapi.testclient import TestClient
+
+from tests.factories import ADMIN, post_user
 
 
 def test_create_and_get_a_customer(client: TestClient) -> None:
-    customer_id = make_user(client, "Ann@Example.com", "Ann")
+    customer_id = post_user(client, "Ann@Example.com", "Ann")
     response = client.get(f"/api/users/{customer_id}", headers=ADMIN)
     assert response.status_code == 200
     assert response.json() == {
@@ -19,7 +20,7 @@ def test_create_and_get_a_customer(client: TestClient) -> None:
 
 
 def test_duplicate_email_is_409(client: TestClient) -> None:
-    make_user(client)
+    post_user(client)
     response = client.post(
         "/api/users", json={"email": "ANN@example.com", "name": "Other"}, headers=ADMIN
     )
@@ -52,7 +53,7 @@ def test_unknown_customer_is_404(client: TestClient) -> None:
 
 
 def test_listing_is_paginated(client: TestClient) -> None:
-    ids = [make_user(client, f"u{i}@example.com", f"U{i}") for i in range(5)]
+    ids = [post_user(client, f"u{i}@example.com", f"U{i}") for i in range(5)]
     page = client.get("/api/users?limit=2&offset=1", headers=ADMIN).json()
     assert page["total"] == 5
     assert [u["customer_id"] for u in page["items"]] == ids[1:3]

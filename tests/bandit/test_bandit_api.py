@@ -24,6 +24,7 @@ EXPECTED_API = {
     "InvalidParameterError",
     "NoReplayMatchError",
     "Policy",
+    "PolicyName",
     "ReplayResult",
     "SimulationResult",
     "ThompsonSampling",

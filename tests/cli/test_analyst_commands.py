@@ -19,9 +19,8 @@ from typer.testing import CliRunner
 from hotdeals.cli import app
 from hotdeals.db.counters import Impression, log_impressions, record_click
 from hotdeals.db.models import Bandit, Project, Transaction
-from hotdeals.services.analytics import CSV_COLUMNS
-from hotdeals.services.offline import export_parquet
-from hotdeals.services.users import create_user
+from hotdeals.services.export import CSV_COLUMNS, export_parquet
+from tests.factories import make_user
 
 runner = CliRunner()
 
@@ -47,7 +46,7 @@ def log_traffic(
     rng = np.random.default_rng(4)
     start = datetime(2026, 11, 20, tzinfo=UTC)
     with sessions.begin() as session:
-        customer = create_user(session, "ida@example.com", "Ida").customer_id
+        customer = make_user(session, "ida@example.com", "Ida").customer_id
         impressions = [
             Impression(customer, project_id, bandit, 1, start + timedelta(seconds=i))
             for i, bandit in enumerate(b for b in clicks_per_arm for _ in range(views))
@@ -146,19 +145,40 @@ def test_end_project_without_a_winner(configured: str, sessions: sessionmaker[Se
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["create-project", "W", "--deal", "Kiwis:abc"], "price 'abc' is not a number"),
-        (["create-project", "W", "--deal", "Kiwis:-1"], "price must be between 0 and"),
-        (["create-project", "W", "--deal", "Kiwis:1.999"], "price has at most 2 decimals"),
-        (["create-project", "W", "--deal", ":1.99"], "deal name must not be empty"),
-        (["create-project", "W", "--deal", "K:1:" + "🍓" * 17], "emoji must be 1 to 16"),
-        (["create-project", "  "], "NAME must not be empty"),
-        (["create-project", "x" * 201], "NAME is 201 characters long; at most 200"),
+        (["create-project", "W", "--deal", "Kiwis:abc"], "price: Input should be a valid decimal"),
+        (
+            ["create-project", "W", "--deal", "Kiwis:-1"],
+            "price: Input should be greater than or equal to 0",
+        ),
+        (
+            ["create-project", "W", "--deal", "Kiwis:1.999"],
+            "price: Decimal input should have no more than 2 decimal places",
+        ),
+        (
+            ["create-project", "W", "--deal", ":1.99"],
+            "deal name: String should have at least 1 character",
+        ),
+        (
+            ["create-project", "W", "--deal", "K:1:" + "🍓" * 17],
+            "emoji: String should have at most 16 characters",
+        ),
+        (["create-project", "  "], "NAME: String should have at least 1 character"),
+        (["create-project", "x" * 201], "NAME: String should have at most 200 characters"),
         (["create-project", "W", "--deal", "A", "--deal", "A"], "deal names must be unique"),
-        (["create-project", "W", "--policy", "greedy"], "unknown policy 'greedy'"),
-        (["create-project", "W", "--slots", "0"], "--slots must be between 1 and 20"),
-        (["create-project", "W", "--epsilon", "1.5"], "epsilon must be in [0, 1]"),
+        (
+            ["create-project", "W", "--policy", "greedy"],
+            "--policy: Input should be 'thompson', 'ucb1', 'epsilon_greedy' or 'uniform'",
+        ),
+        (
+            ["create-project", "W", "--slots", "0"],
+            "--slots: Input should be greater than or equal to 1",
+        ),
+        (
+            ["create-project", "W", "--epsilon", "1.5"],
+            "--epsilon: Input should be less than or equal to 1",
+        ),
         (["add-deal", "999", "Kiwis"], "project 999 does not exist"),
-        (["add-deal", "1", "Kiwis", "--price", "free"], "price 'free' is not a number"),
+        (["add-deal", "1", "Kiwis", "--price", "free"], "price: Input should be a valid decimal"),
         (["end-project", "999"], "project 999 does not exist"),
         (["stats", "999"], "project 999 does not exist"),
         (["export", "999", "--out", "x.csv"], "project 999 does not exist"),
@@ -204,7 +224,27 @@ def test_stats_shows_the_arm_table_and_the_winner(
         clicks = session.get_one(Bandit, figs).number_of_success
     assert f"{clicks / 400:.2%}" in figs_row
     assert "400" in figs_row
-    assert f"winner: Figs (bandit {figs}), P(best) = 100.0%" in result.stdout
+    assert f"winner: Figs (bandit {figs}), P(best) = 100.0% (by the winner rule)" in result.stdout
+
+
+def test_stats_shows_the_winner_the_analyst_chose_on_ending(
+    configured: str, sessions: sessionmaker[Session]
+) -> None:
+    project_id = create("Week 2", "--deal", "Kiwis", "--deal", "Figs")
+    with sessions() as session:
+        kiwis, figs = (b.bandit_id for b in session.get_one(Project, project_id).bandits)
+    log_traffic(sessions, project_id, {kiwis: 0.02, figs: 0.30}, views=40)
+    assert "no winner yet" in runner.invoke(app, ["stats", str(project_id)]).stdout
+    ended = runner.invoke(app, ["end-project", str(project_id), "--winner", str(kiwis)])
+    assert ended.exit_code == 0, ended.output
+
+    result = runner.invoke(app, ["stats", str(project_id)])
+    assert result.exit_code == 0, result.output
+    assert f"project {project_id} 'Week 2': ended" in result.stdout
+    assert f"winner: Kiwis (bandit {kiwis}), P(best) = 0.0% (chosen by the analyst)" in (
+        result.stdout
+    )
+    assert "no winner" not in result.stdout
 
 
 def test_export_csv_and_parquet_hold_the_same_log(
@@ -217,7 +257,7 @@ def test_export_csv_and_parquet_hold_the_same_log(
         dates = session.get_one(Project, other).bandits[0].bandit_id
     total = log_traffic(sessions, project_id, {kiwis: 0.1, figs: 0.2}, views=60)
     with sessions.begin() as session:  # another project's traffic must not leak into the file
-        customer = create_user(session, "ola@example.com", "Ola").customer_id
+        customer = make_user(session, "ola@example.com", "Ola").customer_id
         log_impressions(session, [Impression(customer, other, dates, 1)])
 
     csv_path = tmp_path / "log.csv"

@@ -11,7 +11,8 @@ from hotdeals import __version__
 from hotdeals.cli import app
 from hotdeals.config import get_settings
 from hotdeals.db.counters import Impression, log_impressions, record_click
-from hotdeals.db.models import Bandit, Project, User
+from hotdeals.db.models import Bandit
+from tests.factories import make_project, make_user
 
 runner = CliRunner()
 
@@ -19,14 +20,8 @@ runner = CliRunner()
 def seed(sessions: sessionmaker[Session]) -> int:
     """A project with two arms, three impressions and one click; returns one arm's id."""
     with sessions.begin() as session:
-        user = User(email="dee@example.com", name="Dee")
-        project = Project(
-            project_name="p",
-            number_of_bandits=2,
-            bandits=[Bandit(bandit_name=n, alpha=1, beta=1) for n in ("Tomatoes", "Ginger")],
-        )
-        session.add_all([user, project])
-        session.flush()
+        user = make_user(session, "dee@example.com", "Dee")
+        project = make_project(session, deals=("Tomatoes", "Ginger"), project_name="p")
         tomatoes, ginger = (b.bandit_id for b in project.bandits)
         ids = log_impressions(
             session,

@@ -17,8 +17,7 @@ from typer.testing import CliRunner
 from hotdeals.cli import app
 from hotdeals.db.counters import Impression, log_impressions, record_click
 from hotdeals.services.offline import read_log_csv
-from hotdeals.services.projects import DealSpec, ProjectSpec, create_project
-from hotdeals.services.users import create_user
+from tests.factories import make_project, make_user
 
 runner = CliRunner()
 
@@ -179,15 +178,9 @@ def seed_uniform_project(
     rng = np.random.default_rng(8)
     rates = (0.04, 0.08, 0.25, 0.12)
     with sessions.begin() as session:
-        customer = create_user(session, "uma@example.com", "Uma").customer_id
-        project = create_project(
-            session,
-            ProjectSpec(
-                "Uniform week",
-                policy=policy,
-                slots=2,
-                bandits=[DealSpec(f"Deal {i}") for i in range(len(rates))],
-            ),
+        customer = make_user(session, "uma@example.com", "Uma").customer_id
+        project = make_project(
+            session, deals=len(rates), project_name="Uniform week", policy=policy, slots=2
         )
         bandits = [b.bandit_id for b in project.bandits]
         impressions: list[Impression] = []
@@ -253,9 +246,7 @@ def test_from_db_errors_for_a_missing_or_empty_project(
     assert missing.exit_code == 2
     assert "project 999 does not exist" in missing.stderr
     with sessions.begin() as session:
-        project = create_project(
-            session, ProjectSpec("Empty", policy="uniform", bandits=[DealSpec("A")])
-        )
+        project = make_project(session, deals=["A"], project_name="Empty", policy="uniform")
         project_id = project.project_id
     empty = runner.invoke(app, ["replay", "--from-db", str(project_id)])
     assert empty.exit_code == 2

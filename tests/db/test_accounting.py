@@ -1,4 +1,4 @@
-"""DESIGN.md's accounting holds after any sequence of impressions and clicks."""
+"""The README's accounting invariants hold after any sequence of impressions and clicks."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotdeals.db.counters import Impression, find_mismatches, log_impressions, record_click
-from hotdeals.db.models import Bandit, Project, User
+from hotdeals.db.audit import find_mismatches
+from hotdeals.db.counters import Impression, log_impressions, record_click
+from hotdeals.db.models import Bandit
 from hotdeals.errors import TransactionNotFound
+from tests.factories import make_project, make_user
 
 ARMS = 3
 # An operation is either "show these arms" (a list of arm indices) or "click the i-th impression".
@@ -36,18 +38,15 @@ def test_counters_follow_the_log(
     sessions: sessionmaker[Session], ops: list[list[int] | int], prior: tuple[float, float]
 ) -> None:
     with sessions.begin() as session:
-        user = User(email=f"{uuid.uuid4().hex}@example.com", name="u")
-        project = Project(
+        # Hypothesis runs every example on the same database: each needs its own customer.
+        user = make_user(session, f"{uuid.uuid4().hex}@example.com", "u")
+        project = make_project(
+            session,
+            deals=[f"arm {i}" for i in range(ARMS)],
             project_name="p",
-            number_of_bandits=ARMS,
             prior_alpha=prior[0],
             prior_beta=prior[1],
-            bandits=[
-                Bandit(bandit_name=f"arm {i}", alpha=prior[0], beta=prior[1]) for i in range(ARMS)
-            ],
         )
-        session.add_all([user, project])
-        session.flush()
         arm_ids = [b.bandit_id for b in project.bandits]
         ids = (user.customer_id, project.project_id)
 

@@ -11,6 +11,7 @@ from hotdeals.db.counters import Impression, log_impressions
 from hotdeals.db.models import Bandit, Project, Transaction, User
 from hotdeals.errors import DuplicateEmail
 from hotdeals.services.users import create_user
+from tests.factories import make_project, make_user
 
 
 def test_duplicate_email_is_refused_as_our_own_error(session: Session) -> None:
@@ -46,9 +47,7 @@ def test_not_null_columns_refuse_nulls(
 
 
 def test_a_bandit_name_may_not_be_null(session: Session) -> None:
-    project = Project(project_name="p")
-    session.add(project)
-    session.flush()
+    project = make_project(session, deals=0, project_name="p")
     with pytest.raises(IntegrityError):
         session.execute(
             insert(Bandit).values(project_id=project.project_id, bandit_name=None, alpha=1, beta=1)
@@ -57,9 +56,7 @@ def test_a_bandit_name_may_not_be_null(session: Session) -> None:
 
 
 def test_counters_may_not_go_negative(session: Session) -> None:
-    project = Project(project_name="p")
-    session.add(project)
-    session.flush()
+    project = make_project(session, deals=0, project_name="p")
     with pytest.raises(IntegrityError):
         session.execute(
             insert(Bandit).values(
@@ -70,10 +67,8 @@ def test_counters_may_not_go_negative(session: Session) -> None:
 
 
 def test_history_cannot_be_deleted_by_deleting_its_customer(session: Session) -> None:
-    user = create_user(session, "bob@example.com", "Bob")
-    project = Project(project_name="p", bandits=[Bandit(bandit_name="b", alpha=1, beta=1)])
-    session.add(project)
-    session.flush()
+    user = make_user(session, "bob@example.com", "Bob")
+    project = make_project(session, deals=["b"], project_name="p")
     log_impressions(
         session, [Impression(user.customer_id, project.project_id, project.bandits[0].bandit_id)]
     )
@@ -86,13 +81,8 @@ def test_history_cannot_be_deleted_by_deleting_its_customer(session: Session) ->
 
 
 def test_relationships_load_both_ways(session: Session) -> None:
-    user = create_user(session, "cy@example.com", "Cy")
-    project = Project(
-        project_name="Week 48",
-        bandits=[Bandit(bandit_name="Strawberries", alpha=1, beta=1)],
-    )
-    session.add(project)
-    session.flush()
+    user = make_user(session, "cy@example.com", "Cy")
+    project = make_project(session, deals=["Strawberries"], project_name="Week 48")
     bandit = project.bandits[0]
     (transaction_id,) = log_impressions(
         session, [Impression(user.customer_id, project.project_id, bandit.bandit_id, 1)]

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from bench.harness import ThrowawayPostgres
 from sqlalchemy import Engine, inspect
 
 from hotdeals.db.engine import make_engine
 from hotdeals.db.migrate import current_revision, head_revision, upgrade_to_head
 from hotdeals.db.models import Base
+from tests.support.postgres import ThrowawayPostgres
 
 SPEC_COLUMNS = {
     "users": {"customer_id", "email", "name"},

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 
 import httpx
 import pytest
-from bench.concurrency_check import check
-from bench.harness import ServerProcess, admin_headers, run_db_check
-from bench.loadgen import seed_project
 from sqlalchemy import select
 
 from hotdeals.db.engine import make_engine
 from hotdeals.db.models import Transaction
+from tests.support.concurrency import check
+from tests.support.loadgen import run_coroutine, seed_project
+from tests.support.server import ServerProcess, admin_headers, run_db_check
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+# The shoppers of the crash test must reach the kill within this time; without a deadline a
+# server that stops acknowledging (every answer a 5xx, say) would keep them asking forever.
+SHOPPING_DEADLINE = 120.0
 
 
 def test_concurrent_ranks_and_clicks_are_each_counted_once(fresh_postgres: str) -> None:
@@ -27,9 +32,14 @@ async def shop_until_killed(
     server: ServerProcess, project_id: int, customers: list[int], kill_after: int
 ) -> tuple[set[int], set[int]]:
     """Several shoppers rank and click; the server is SIGKILLed once ``kill_after`` ranks were
-    acknowledged. Returns the acknowledged impressions and first clicks."""
+    acknowledged. Returns the acknowledged impressions and first clicks.
+
+    Fails (an ``AssertionError`` naming what it waited for) if the kill is not reached within
+    ``SHOPPING_DEADLINE`` seconds.
+    """
     shown: set[int] = set()
     clicked: set[int] = set()
+    refused: Counter[int] = Counter()
     killed = asyncio.Event()
 
     async def shopper(number: int, client: httpx.AsyncClient) -> None:
@@ -40,6 +50,7 @@ async def shop_until_killed(
                     f"/api/projects/{project_id}/rank", json={"customer_id": rng.choice(customers)}
                 )
                 if answer.status_code != 200:
+                    refused[answer.status_code] += 1
                     continue
                 deals = answer.json()["deals"]
                 shown.update(d["transaction_id"] for d in deals)
@@ -57,7 +68,15 @@ async def shop_until_killed(
                 return  # the server is gone
 
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
-        await asyncio.gather(*(shopper(i, client) for i in range(8)))
+        try:
+            async with asyncio.timeout(SHOPPING_DEADLINE):
+                await asyncio.gather(*(shopper(i, client) for i in range(8)))
+        except TimeoutError:
+            raise AssertionError(
+                f"the shoppers did not reach {3 * kill_after} acknowledged impressions (the kill)"
+                f" within {SHOPPING_DEADLINE:g} s: {len(shown)} acknowledged, refused ranks by"
+                f" status {dict(refused)}; server log {server.log}"
+            ) from None
     return shown, clicked
 
 
@@ -66,7 +85,7 @@ def test_sigkill_loses_no_acknowledged_event(fresh_postgres: str) -> None:
     server.start()
     try:
         project_id, _, customers = seed_project(server.base_url, [f"Deal {i}" for i in range(6)])
-        shown, clicked = asyncio.run(shop_until_killed(server, project_id, customers, 300))
+        shown, clicked = run_coroutine(shop_until_killed(server, project_id, customers, 300))
     finally:
         server.stop()
     assert server.process is not None

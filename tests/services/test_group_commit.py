@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotdeals.db.counters import Impression, find_mismatches
-from hotdeals.db.models import Bandit, Project, Transaction, User
+from hotdeals.db.audit import find_mismatches
+from hotdeals.db.counters import Impression
+from hotdeals.db.models import Bandit, Transaction
 from hotdeals.services.group_commit import GroupCommitter, StaleSnapshot
+from tests.factories import make_project, make_user
 
 
 @pytest.fixture
@@ -25,14 +27,8 @@ def writer(sessions: sessionmaker[Session]) -> Iterator[GroupCommitter]:
 def setup(sessions: sessionmaker[Session]) -> tuple[int, int, list[int]]:
     """A customer and a running project with three deals."""
     with sessions.begin() as session:
-        user = User(email="gc@example.com", name="GC")
-        project = Project(
-            project_name="gc",
-            number_of_bandits=3,
-            bandits=[Bandit(bandit_name=f"d{i}", alpha=1, beta=1) for i in range(3)],
-        )
-        session.add_all([user, project])
-        session.flush()
+        user = make_user(session, "gc@example.com", "GC")
+        project = make_project(session, deals=["d0", "d1", "d2"], project_name="gc")
         return user.customer_id, project.project_id, [b.bandit_id for b in project.bandits]
 
 

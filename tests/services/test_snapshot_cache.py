@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotdeals.db.models import Bandit, Project
-from hotdeals.services.posteriors import SnapshotCache
+from hotdeals.db.models import Project
+from hotdeals.services.snapshot_cache import SnapshotCache
+from tests.factories import make_project
 
 
 class Clock:
@@ -19,22 +20,16 @@ class Clock:
         return self.now
 
 
-def make_project(sessions: sessionmaker[Session]) -> int:
+def saved_project(sessions: sessionmaker[Session]) -> int:
+    """A committed project of two deals; returns its id."""
     with sessions.begin() as session:
-        project = Project(
-            project_name="p",
-            number_of_bandits=2,
-            bandits=[Bandit(bandit_name=f"d{i}", alpha=1, beta=1) for i in range(2)],
-        )
-        session.add(project)
-        session.flush()
-        return project.project_id
+        return make_project(session, deals=["d0", "d1"], project_name="p").project_id
 
 
 def test_a_snapshot_is_fresh_for_its_ttl_only(sessions: sessionmaker[Session]) -> None:
     clock = Clock()
     cache = SnapshotCache(sessions, ttl=0.05, clock=clock)
-    pid = make_project(sessions)
+    pid = saved_project(sessions)
     assert cache.fresh(pid) is None
     loaded = cache.load(pid)
     assert cache.fresh(pid) is loaded
@@ -44,7 +39,7 @@ def test_a_snapshot_is_fresh_for_its_ttl_only(sessions: sessionmaker[Session]) -
 
 def test_a_committed_change_drops_the_snapshot(sessions: sessionmaker[Session]) -> None:
     cache = SnapshotCache(sessions, ttl=60, clock=Clock())
-    pid = make_project(sessions)
+    pid = saved_project(sessions)
     cache.load(pid)
     with sessions.begin() as session:
         session.get_one(Project, pid).status = "paused"
@@ -54,7 +49,7 @@ def test_a_committed_change_drops_the_snapshot(sessions: sessionmaker[Session]) 
 
 def test_a_rolled_back_change_keeps_the_snapshot(sessions: sessionmaker[Session]) -> None:
     cache = SnapshotCache(sessions, ttl=60, clock=Clock())
-    pid = make_project(sessions)
+    pid = saved_project(sessions)
     loaded = cache.load(pid)
     with sessions() as session:
         session.get_one(Project, pid).slots = 2
@@ -65,7 +60,7 @@ def test_a_rolled_back_change_keeps_the_snapshot(sessions: sessionmaker[Session]
 
 def test_a_load_that_overlapped_a_change_is_not_kept(sessions: sessionmaker[Session]) -> None:
     cache = SnapshotCache(sessions, ttl=60, clock=Clock())
-    pid = make_project(sessions)
+    pid = saved_project(sessions)
 
     def change_meanwhile(_state: object) -> None:  # a change commits while the load reads
         cache.forget(pid)

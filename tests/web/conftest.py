@@ -1,7 +1,7 @@
 """Fixtures of the page tests: the app over TestClient, and a real server driven by Chromium.
 
-Browser tests run ``hotdeals serve`` in its own process (``bench.harness.ServerProcess``) on a
-fresh database per backend, and drive Debian's Chromium with Playwright. Without Chromium or
+Browser tests run ``hotdeals serve`` in its own process (``tests.support.server``) on a fresh
+database per backend, and drive Debian's Chromium with Playwright. Without Chromium or
 Playwright they are skipped on a developer's machine and fail with ``CI=true``. A failing
 browser test leaves a screenshot and the page's HTML in ``test-artifacts/``.
 """
@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from bench.harness import ServerProcess, admin_headers, migrated_postgres
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
-from tests.conftest import require
 from web_helpers import LiveServer
 
-from hotdeals.api.app import create_app
+from hotdeals.app import create_app
 from hotdeals.db.engine import make_engine
 from hotdeals.db.migrate import upgrade_to_head
+from tests.conftest import require
+from tests.support.postgres import migrated_postgres
+from tests.support.server import ServerProcess, admin_headers
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page

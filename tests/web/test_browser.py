@@ -13,8 +13,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from bench.harness import ADMIN_TOKEN
-from web_helpers import LiveServer, clicks, impressions, make_project, make_user, stats
+from web_helpers import LiveServer, clicks, impressions, stats
+
+from tests.factories import post_project, post_user
+from tests.support.server import ADMIN_TOKEN
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -70,7 +72,7 @@ def wait_for_refresh(page: Page, expect: Any) -> None:
 def test_the_storefront_shows_the_projects_slots_of_deals(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
-    project = make_project(live_server.api, deals=5, slots=3)
+    project = post_project(live_server.api, deals=5, slots=3)
     page = new_page()
     enter_as_guest(page, live_server, project["project_id"])
     cards = page.locator(".deal-card")
@@ -85,7 +87,7 @@ def test_the_storefront_shows_the_projects_slots_of_deals(
 
 
 def test_add_to_basket_is_counted(live_server: LiveServer, new_page: NewPage, expect: Any) -> None:
-    project = make_project(live_server.api, deals=3)
+    project = post_project(live_server.api, deals=3)
     page = new_page()
     enter_as_guest(page, live_server, project["project_id"])
     card = page.locator(".deal-card").first
@@ -106,7 +108,7 @@ def test_add_to_basket_is_counted(live_server: LiveServer, new_page: NewPage, ex
 def test_reloading_asks_for_a_new_ranking(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
-    project = make_project(live_server.api, deals=4, slots=2)
+    project = post_project(live_server.api, deals=4, slots=2)
     page = new_page()
     enter_as_guest(page, live_server, project["project_id"])
     forms = page.locator("form.basket-form")
@@ -121,7 +123,7 @@ def test_reloading_asks_for_a_new_ranking(
 def test_a_signed_in_customer_sees_their_name_and_is_remembered(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
-    project = make_project(live_server.api, deals=3)
+    project = post_project(live_server.api, deals=3)
     email = f"zoe-{uuid.uuid4().hex[:8]}@example.com"
     page = new_page()
     page.goto(live_server.url(f"/?project={project['project_id']}"))
@@ -147,7 +149,7 @@ def test_a_signed_in_customer_sees_their_name_and_is_remembered(
 def test_the_storefront_works_with_the_keyboard_alone(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
-    project = make_project(live_server.api, deals=3)
+    project = post_project(live_server.api, deals=3)
     page = new_page()
     page.goto(live_server.url(f"/?project={project['project_id']}"))
 
@@ -174,7 +176,7 @@ def test_the_storefront_works_with_the_keyboard_alone(
 def test_without_javascript_add_to_basket_posts_the_form(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
-    project = make_project(live_server.api, deals=3)
+    project = post_project(live_server.api, deals=3)
     page = new_page(javascript=False)
     enter_as_guest(page, live_server, project["project_id"])
     name = page.locator(".deal-name").first.inner_text()
@@ -186,7 +188,7 @@ def test_without_javascript_add_to_basket_posts_the_form(
 def test_the_pages_fit_a_phone_screen(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
-    project = make_project(live_server.api, deals=4)
+    project = post_project(live_server.api, deals=4)
     page = new_page(375)
     enter_as_guest(page, live_server, project["project_id"])
     expect(page.locator(".deal-card")).to_have_count(3)
@@ -249,9 +251,9 @@ def test_the_project_page_charts_render_the_figures(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
     api = live_server.api
-    project = make_project(api, deals=3, slots=3)
+    project = post_project(api, deals=3, slots=3)
     pid = project["project_id"]
-    customer = make_user(api, f"c-{uuid.uuid4().hex[:8]}@example.com")
+    customer = post_user(api, f"c-{uuid.uuid4().hex[:8]}@example.com")
     for round_ in range(4):
         shown = api.post(f"/api/projects/{pid}/rank", json={"customer_id": customer}).json()
         for deal in shown["deals"]:
@@ -293,7 +295,7 @@ def test_the_project_page_refreshes_without_a_reload(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
     api = live_server.api
-    project = make_project(api, deals=2, slots=2)
+    project = post_project(api, deals=2, slots=2)
     pid = project["project_id"]
     page = new_page()
     admin_sign_in(page, live_server)
@@ -303,7 +305,7 @@ def test_the_project_page_refreshes_without_a_reload(
     total = page.locator('[data-total="impressions"]')
     expect(total).to_have_text("0")
 
-    customer = make_user(api, f"r-{uuid.uuid4().hex[:8]}@example.com")
+    customer = post_user(api, f"r-{uuid.uuid4().hex[:8]}@example.com")
     shown = api.post(f"/api/projects/{pid}/rank", json={"customer_id": customer}).json()
     api.post(f"/api/transactions/{shown['deals'][0]['transaction_id']}/click")
 
@@ -317,7 +319,7 @@ def test_the_project_page_refreshes_without_a_reload(
 def test_pause_shows_the_message_on_the_storefront(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
-    project = make_project(live_server.api, deals=3)
+    project = post_project(live_server.api, deals=3)
     pid = project["project_id"]
     admin = new_page()
     admin_sign_in(admin, live_server)
@@ -343,7 +345,7 @@ def test_pause_shows_the_message_on_the_storefront(
 def test_deactivate_a_deal_and_end_with_the_winner(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
-    project = make_project(live_server.api, deals=3)
+    project = post_project(live_server.api, deals=3)
     pid = project["project_id"]
     off, winner = project["bandits"][0], project["bandits"][1]
     page = new_page()

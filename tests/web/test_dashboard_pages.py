@@ -7,26 +7,24 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from web_helpers import (
-    ADMIN,
     TOKEN,
     admin_sign_in,
     cookie_flags,
     cookie_header,
     csrf_of,
-    make_project,
-    make_user,
     stats,
 )
 
-from hotdeals.api.app import create_app
+from hotdeals.app import create_app
 from hotdeals.config import get_settings
 from hotdeals.web import security
 from hotdeals.web.assets import PLOTLY_URL
+from tests.factories import ADMIN, post_project, post_user
 
 
 def traffic(client: TestClient, project_id: int, plan: dict[int, tuple[int, int]]) -> None:
     """Show deal ``i`` (by position in the project) n times and click it c times, with k=1."""
-    customer = make_user(client, f"shopper{project_id}@example.com")
+    customer = post_user(client, f"shopper{project_id}@example.com")
     bandits = client.get(f"/api/projects/{project_id}/bandits", headers=ADMIN).json()
     for index, (shown, clicked) in plan.items():
         for other in bandits:
@@ -49,7 +47,7 @@ def traffic(client: TestClient, project_id: int, plan: dict[int, tuple[int, int]
 
 
 def test_the_dashboard_asks_for_the_token_first(client: TestClient) -> None:
-    make_project(client, project_name="Secret campaign")
+    post_project(client, project_name="Secret campaign")
     response = client.get("/admin")
     assert response.status_code == 200
     assert 'name="token"' in response.text
@@ -146,7 +144,7 @@ def test_without_an_admin_token_the_dashboard_is_closed(
 
 
 def post_targets(client: TestClient) -> list[tuple[str, dict[str, str]]]:
-    project = make_project(client, deals=2)
+    project = post_project(client, deals=2)
     pid, bid = project["project_id"], project["bandits"][0]["bandit_id"]
     return [
         ("/admin/projects", {"project_name": "Forged", "deals": "A\nB"}),
@@ -182,6 +180,26 @@ def test_a_form_posted_without_a_session_is_401(client: TestClient) -> None:
         assert "Please sign in again" in response.text
 
 
+def test_signing_out_without_a_session_just_says_so(client: TestClient) -> None:
+    response = client.post("/admin/logout", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin?done=signed-out"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/projects/abc/deals", "/admin/projects/0/status", f"/admin/deals/{2**31}/active"],
+)
+def test_a_form_is_refused_before_its_path_is_read(client: TestClient, path: str) -> None:
+    """No session: 401; a forged form: 403; only then does a malformed id make a 404."""
+    assert client.post(path, data={"csrf": "anything"}).status_code == 401
+    csrf = admin_sign_in(client)
+    assert client.post(path, data={"csrf": "forged"}).status_code == 403
+    response = client.post(path, data={"csrf": csrf})
+    assert response.status_code == 404
+    assert "No such" in response.text
+
+
 def test_the_sign_in_form_needs_its_token_too(client: TestClient) -> None:
     client.get("/admin")
     response = client.post("/admin/login", data={"token": TOKEN})
@@ -193,8 +211,8 @@ def test_the_sign_in_form_needs_its_token_too(client: TestClient) -> None:
 
 
 def test_the_list_shows_each_campaign_with_status_and_totals(client: TestClient) -> None:
-    busy = make_project(client, deals=2, project_name="Busy week")
-    quiet = make_project(client, deals=3, project_name="Quiet week")
+    busy = post_project(client, deals=2, project_name="Busy week")
+    quiet = post_project(client, deals=3, project_name="Quiet week")
     client.patch(f"/api/projects/{quiet['project_id']}", json={"status": "paused"}, headers=ADMIN)
     traffic(client, busy["project_id"], {0: (30, 3), 1: (10, 1)})
     admin_sign_in(client)
@@ -272,8 +290,54 @@ def test_a_bad_campaign_form_is_explained_and_kept(
     assert client.get("/api/projects", headers=ADMIN).json()["total"] == 0
 
 
+def test_a_form_with_missing_fields_reads_them_as_empty(client: TestClient) -> None:
+    """A form is text: a missing field is an empty one (or the form's default), never a 422."""
+    project = post_project(client, deals=1)
+    pid, bid = project["project_id"], project["bandits"][0]["bandit_id"]
+    csrf = admin_sign_in(client)
+    cases = [
+        ("/admin/projects", 400, "Name: String should have at least 1 character"),
+        (f"/admin/projects/{pid}/deals", 400, "name: String should have at least 1 character"),
+        (f"/admin/projects/{pid}/status", 400, "Choose pause, resume or end."),
+        (f"/admin/deals/{bid}/active", 400, "Choose deactivate or reactivate"),
+    ]
+    for path, status, message in cases:
+        response = client.post(path, data={"csrf": csrf})
+        assert response.status_code == status, path
+        assert message in response.text, path
+    page = client.post("/admin/projects", data={"csrf": csrf}).text
+    assert 'value="3"' in page  # the slots' default, as on a fresh form
+    assert '<option value="thompson" selected>' in page
+    stored = client.get(f"/api/projects/{pid}", headers=ADMIN).json()
+    assert (stored["status"], stored["number_of_bandits"]) == ("running", 1)
+
+
+def test_a_form_with_unknown_fields_ignores_them(client: TestClient) -> None:
+    csrf = admin_sign_in(client)
+    response = client.post(
+        "/admin/projects",
+        data={
+            "csrf": csrf,
+            "project_name": "Plain",
+            "deals": "A",
+            "status": "ended",
+            "policy_override": "uniform",
+            "bandits": "B\nC",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    project = client.get("/api/projects", headers=ADMIN).json()["items"][0]
+    assert (project["project_name"], project["status"], project["policy"]) == (
+        "Plain",
+        "running",
+        "thompson",
+    )
+    assert project["number_of_bandits"] == 1
+
+
 def test_add_a_deal_and_switch_deals_off_and_on(client: TestClient) -> None:
-    project = make_project(client, deals=2)
+    project = post_project(client, deals=2)
     pid = project["project_id"]
     csrf = admin_sign_in(client)
     response = client.post(
@@ -300,7 +364,7 @@ def test_add_a_deal_and_switch_deals_off_and_on(client: TestClient) -> None:
 
 
 def test_deal_form_errors_are_shown_on_the_project_page(client: TestClient) -> None:
-    project = make_project(client, deals=1)
+    project = post_project(client, deals=1)
     pid = project["project_id"]
     csrf = admin_sign_in(client)
     duplicate = client.post(
@@ -322,7 +386,7 @@ def test_deal_form_errors_are_shown_on_the_project_page(client: TestClient) -> N
 
 
 def test_pause_resume_and_end_with_the_winner(client: TestClient) -> None:
-    project = make_project(client, deals=2)
+    project = post_project(client, deals=2)
     pid, winner = project["project_id"], project["bandits"][1]["bandit_id"]
     csrf = admin_sign_in(client)
 
@@ -343,8 +407,8 @@ def test_pause_resume_and_end_with_the_winner(client: TestClient) -> None:
 
 
 def test_bad_status_changes_are_explained(client: TestClient) -> None:
-    other = make_project(client, deals=1)
-    project = make_project(client, deals=1)
+    other = post_project(client, deals=1)
+    project = post_project(client, deals=1)
     pid = project["project_id"]
     csrf = admin_sign_in(client)
     cases = [
@@ -373,7 +437,7 @@ def test_bad_status_changes_are_explained(client: TestClient) -> None:
 
 
 def test_the_project_page_shows_the_arm_table_and_the_winner(client: TestClient) -> None:
-    project = make_project(client, deals=2, min_impressions=20)
+    project = post_project(client, deals=2, min_impressions=20)
     pid = project["project_id"]
     traffic(client, pid, {0: (40, 2), 1: (40, 30)})
     csrf = admin_sign_in(client)
@@ -410,7 +474,7 @@ def test_an_unknown_project_page_is_a_friendly_404(client: TestClient, requested
 
 
 def test_the_data_feed_matches_the_api(client: TestClient) -> None:
-    project = make_project(client, deals=3)
+    project = post_project(client, deals=3)
     pid = project["project_id"]
     traffic(client, pid, {0: (12, 3), 1: (6, 0), 2: (2, 1)})
     admin_sign_in(client)
@@ -442,7 +506,7 @@ def test_the_data_feed_matches_the_api(client: TestClient) -> None:
 
 
 def test_an_empty_campaign_still_has_a_page_and_a_feed(client: TestClient) -> None:
-    project = make_project(client, deals=0)
+    project = post_project(client, deals=0)
     admin_sign_in(client)
     page = client.get(f"/admin/projects/{project['project_id']}")
     assert page.status_code == 200

@@ -7,21 +7,19 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from web_helpers import (
-    ADMIN,
     clicks,
     cookie_flags,
     cookie_header,
     csrf_of,
     impressions,
-    make_project,
-    make_user,
     transaction_ids,
     visitor_token,
 )
 
-from hotdeals.api.app import create_app
+from hotdeals.app import create_app
 from hotdeals.config import get_settings
 from hotdeals.web import security
+from tests.factories import ADMIN, post_project, post_user
 
 PAUSED = "These deals are paused — come back soon"
 
@@ -37,7 +35,7 @@ def enter_as_guest(client: TestClient, project_id: int | None = None) -> str:
 
 
 def test_a_first_visit_offers_sign_in_and_guest_and_ranks_nothing(client: TestClient) -> None:
-    project = make_project(client)
+    project = post_project(client)
     response = client.get(f"/?project={project['project_id']}")
     assert response.status_code == 200
     page = response.text
@@ -51,7 +49,7 @@ def test_a_first_visit_offers_sign_in_and_guest_and_ranks_nothing(client: TestCl
 
 
 def test_a_guest_sees_the_projects_slots_of_deals(client: TestClient) -> None:
-    project = make_project(client, deals=5, slots=3)
+    project = post_project(client, deals=5, slots=3)
     csrf = visitor_token(client, f"/?project={project['project_id']}")
     response = client.post(
         "/guest",
@@ -78,7 +76,7 @@ def test_a_guest_sees_the_projects_slots_of_deals(client: TestClient) -> None:
 
 
 def test_each_page_view_is_a_new_ranking(client: TestClient) -> None:
-    project = make_project(client, deals=4, slots=2)
+    project = post_project(client, deals=4, slots=2)
     first = transaction_ids(enter_as_guest(client, project["project_id"]))
     second = transaction_ids(client.get(f"/?project={project['project_id']}").text)
     assert len(first) == len(second) == 2
@@ -108,7 +106,7 @@ def test_the_deal_shows_its_picture_name_price_and_description(client: TestClien
 
 
 def test_sign_in_creates_a_new_customer_and_finds_an_existing_one(client: TestClient) -> None:
-    project = make_project(client)
+    project = post_project(client)
     pid = project["project_id"]
     csrf = visitor_token(client)
     response = client.post(
@@ -150,7 +148,7 @@ def test_a_sign_in_problem_is_explained_on_the_page(
 
 
 def test_sign_out_forgets_the_customer(client: TestClient) -> None:
-    make_project(client)
+    post_project(client)
     page = enter_as_guest(client)
     response = client.post("/signout", data={"csrf": csrf_of(page)}, follow_redirects=False)
     assert response.status_code == 303
@@ -160,8 +158,8 @@ def test_sign_out_forgets_the_customer(client: TestClient) -> None:
 
 @pytest.mark.parametrize("value", ["1.forged", "1", "abc.def", "", "1." + "A" * 43])
 def test_a_forged_customer_cookie_is_ignored_and_dropped(client: TestClient, value: str) -> None:
-    project = make_project(client)
-    make_user(client, "victim@example.com", "Victoria")
+    project = post_project(client)
+    post_user(client, "victim@example.com", "Victoria")
     client.cookies.set(security.CUSTOMER_COOKIE, value)
     response = client.get(f"/?project={project['project_id']}")
     assert response.status_code == 200
@@ -171,7 +169,7 @@ def test_a_forged_customer_cookie_is_ignored_and_dropped(client: TestClient, val
 
 
 def test_a_signed_cookie_of_a_vanished_customer_signs_out(client: TestClient) -> None:
-    make_project(client)
+    post_project(client)
     key = security.signing_key(client.app.state.hotdeals)
     client.cookies.set(security.CUSTOMER_COOKIE, security.customer_cookie(key, 4242))
     response = client.get("/")
@@ -180,7 +178,7 @@ def test_a_signed_cookie_of_a_vanished_customer_signs_out(client: TestClient) ->
 
 
 def test_add_to_basket_without_javascript_counts_the_click_once(client: TestClient) -> None:
-    project = make_project(client, deals=3)
+    project = post_project(client, deals=3)
     pid = project["project_id"]
     page = enter_as_guest(client, pid)
     tid = transaction_ids(page)[0]
@@ -201,7 +199,7 @@ def test_add_to_basket_without_javascript_counts_the_click_once(client: TestClie
 def test_add_to_basket_on_an_unknown_impression_says_so(
     client: TestClient, transaction_id: str
 ) -> None:
-    make_project(client)
+    post_project(client)
     page = enter_as_guest(client)
     response = client.post(
         "/basket", data={"csrf": csrf_of(page), "transaction_id": transaction_id}
@@ -212,7 +210,7 @@ def test_add_to_basket_on_an_unknown_impression_says_so(
 
 @pytest.mark.parametrize("path", ["/guest", "/signin", "/basket", "/signout"])
 def test_a_form_without_its_token_is_refused(client: TestClient, path: str) -> None:
-    project = make_project(client)
+    project = post_project(client)
     page = enter_as_guest(client, project["project_id"])
     data = {"email": "eve@example.com", "name": "Eve", "transaction_id": transaction_ids(page)[0]}
     for token in ("", "forged", security.csrf_token(b"another key", "nonce")):
@@ -229,6 +227,35 @@ def test_a_form_from_a_browser_without_our_cookie_is_refused(client: TestClient)
     assert client.post("/guest", data={"csrf": csrf}).status_code == 403
 
 
+def test_a_shop_form_with_missing_fields_reads_them_as_empty(client: TestClient) -> None:
+    """A form is text: a missing field is an empty one, never a 422."""
+    post_project(client)
+    csrf = visitor_token(client)
+    no_email = client.post("/signin", data={"csrf": csrf})
+    assert no_email.status_code == 400
+    assert "Please enter your email address." in no_email.text
+    no_name = client.post("/signin", data={"csrf": csrf, "email": "new@example.com"})
+    assert no_name.status_code == 400
+    assert "Welcome! Please tell us your name so we can create your account." in no_name.text
+    assert 'value="new@example.com"' in no_name.text
+    basket = client.post("/basket", data={"csrf": csrf}, follow_redirects=False)
+    assert basket.headers["location"] == "/?problem=basket"
+    guest = client.post("/guest", data={"csrf": csrf}, follow_redirects=False)
+    assert (guest.status_code, guest.headers["location"]) == (303, "/")
+    assert client.get("/api/users", headers=ADMIN).json()["total"] == 1  # the guest only
+
+
+def test_a_shop_form_with_unknown_fields_ignores_them(client: TestClient) -> None:
+    victim = post_user(client, "victim@example.com", "Victoria")
+    csrf = visitor_token(client)
+    data = {"csrf": csrf, "customer_id": str(victim), "email": "victim@example.com"}
+    response = client.post("/guest", data=data, follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get("/").text
+    assert "Shopping as a guest" in page
+    assert "Victoria" not in page
+
+
 @pytest.mark.parametrize(
     ("status", "message"),
     [("paused", PAUSED), ("ended", "This week&#39;s hot deals have ended")],
@@ -236,7 +263,7 @@ def test_a_form_from_a_browser_without_our_cookie_is_refused(client: TestClient)
 def test_a_stopped_campaign_shows_a_message_and_the_page_stays_usable(
     client: TestClient, status: str, message: str
 ) -> None:
-    project = make_project(client)
+    project = post_project(client)
     pid = project["project_id"]
     client.patch(f"/api/projects/{pid}", json={"status": status}, headers=ADMIN)
     page = enter_as_guest(client, pid)
@@ -247,7 +274,7 @@ def test_a_stopped_campaign_shows_a_message_and_the_page_stays_usable(
 
 
 def test_a_campaign_without_active_deals_says_so(client: TestClient) -> None:
-    project = make_project(client, deals=1)
+    project = post_project(client, deals=1)
     pid = project["project_id"]
     client.patch(
         f"/api/bandits/{project['bandits'][0]['bandit_id']}",
@@ -255,7 +282,7 @@ def test_a_campaign_without_active_deals_says_so(client: TestClient) -> None:
         headers=ADMIN,
     )
     assert "No hot deals right now" in enter_as_guest(client, pid)
-    empty = make_project(client, deals=0)
+    empty = post_project(client, deals=0)
     assert "No hot deals right now" in client.get(f"/?project={empty['project_id']}").text
 
 
@@ -275,8 +302,8 @@ def test_no_campaign_at_all_is_a_friendly_page(client: TestClient) -> None:
 
 
 def test_without_a_project_the_newest_running_one_is_shown(client: TestClient) -> None:
-    older = make_project(client, deals=2, project_name="Older")
-    newer = make_project(client, deals=2, project_name="Newer")
+    older = post_project(client, deals=2, project_name="Older")
+    newer = post_project(client, deals=2, project_name="Newer")
     client.patch(f"/api/projects/{newer['project_id']}", json={"status": "paused"}, headers=ADMIN)
     enter_as_guest(client)
     assert impressions(client, older["project_id"]) == 2
@@ -287,8 +314,8 @@ def test_the_configured_storefront_project_wins(
     configured: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with TestClient(create_app()) as setup:
-        chosen = make_project(setup, deals=2, project_name="Chosen")
-        make_project(setup, deals=2, project_name="Newest")
+        chosen = post_project(setup, deals=2, project_name="Chosen")
+        post_project(setup, deals=2, project_name="Newest")
     monkeypatch.setenv("HOTDEALS_STOREFRONT_PROJECT", str(chosen["project_id"]))
     get_settings.cache_clear()
     with TestClient(create_app()) as client:

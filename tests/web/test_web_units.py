@@ -10,11 +10,24 @@ from typing import Any
 import numpy as np
 import pytest
 
+from hotdeals.config import Settings
+from hotdeals.errors import DuplicateEmail
+from hotdeals.http.state import AppState
+from hotdeals.services import users
 from hotdeals.services.analytics import DealStats, ProjectStats, SeriesPoint, Winner
 from hotdeals.web import charts, security
-from hotdeals.web.forms import FormError, deal_from_form, parse_deal_lines, parse_id, project_spec
+from hotdeals.web.forms import (
+    DealForm,
+    FormError,
+    ProjectForm,
+    deal_spec,
+    parse_deal_lines,
+    parse_id,
+    project_spec,
+)
 from hotdeals.web.rendering import fmt_interval, fmt_pct, fmt_price
-from hotdeals.web.storefront import initials
+from hotdeals.web.shelf import initials
+from hotdeals.web.storefront import sign_in_problems
 
 KEY = b"k" * 32
 NOW = 1_800_000_000
@@ -28,7 +41,7 @@ def test_a_session_lives_twelve_hours() -> None:
     assert security.admin_session_valid(KEY, session, NOW)
     assert security.admin_session_valid(KEY, session, NOW + security.SESSION_TTL - 1)
     assert not security.admin_session_valid(KEY, session, NOW + security.SESSION_TTL)
-    assert not security.admin_session_valid(KEY, session, NOW - security.CLOCK_SKEW - 1)
+    assert not security.admin_session_valid(KEY, session, NOW - 1)  # from the future
     assert not security.admin_session_valid(b"other", session, NOW)
     assert security.new_admin_session(KEY, NOW) != session  # a nonce in each
 
@@ -57,16 +70,20 @@ def test_a_signature_is_good_for_its_purpose_only() -> None:
     assert not security.csrf_ok(KEY, "session-a", "")
 
 
-def test_the_signing_key_is_derived_from_the_admin_token_not_equal_to_it() -> None:
-    def state(token: str | None) -> Any:
-        return SimpleNamespace(admin_token=token)
+def test_the_signing_key_is_the_secret_key_not_the_admin_token() -> None:
+    def state(secret: str | None, token: str) -> AppState:
+        settings = Settings(
+            database_url="sqlite://", hotdeals_secret_key=secret, hotdeals_admin_token=token
+        )
+        return AppState.from_settings(settings)
 
-    key = security.signing_key(state("secret"))
-    assert key != b"secret"
-    assert b"secret" not in key
-    assert security.signing_key(state("secret")) == key  # every worker agrees
-    assert security.signing_key(state("rotated")) != key
-    assert len(security.signing_key(state(None))) == 32
+    key = security.signing_key(state("s" * 32, "token"))
+    assert key == b"s" * 32
+    assert security.signing_key(state("s" * 32, "rotated token")) == key  # every worker agrees
+    assert security.signing_key(state("another secret", "token")) != key
+    unset = security.signing_key(state(None, "token"))
+    assert len(unset) == 32
+    assert security.signing_key(state(None, "token")) != unset  # random, per process
 
 
 # Forms -----------------------------------------------------------------------------------
@@ -98,11 +115,12 @@ def test_deal_lines_take_name_price_emoji_and_description() -> None:
 
 
 def test_project_spec_uses_the_api_limits_and_names_the_line() -> None:
-    spec = project_spec(name=" Week 1 ", description="", policy="", slots="", deals="A | 1\nB")
+    form = ProjectForm(project_name=" Week 1 ", policy="", slots="", deals="A | 1\nB")
+    spec = project_spec(form)
     assert (spec.project_name, spec.policy, spec.slots) == ("Week 1", "thompson", 3)
     assert [(d.bandit_name, d.price) for d in spec.bandits] == [("A", Decimal("1")), ("B", None)]
     with pytest.raises(FormError) as error:
-        project_spec(name="W", description="", policy="", slots="21", deals="A\n\nB | 1.234")
+        project_spec(ProjectForm(project_name="W", slots="21", deals="A\n\nB | 1.234"))
     assert error.value.messages == [
         "Slots: Input should be less than or equal to 20",
         "Deals, line 3, price: Decimal input should have no more than 2 decimal places",
@@ -110,8 +128,8 @@ def test_project_spec_uses_the_api_limits_and_names_the_line() -> None:
 
 
 def test_a_deal_form_refuses_a_script_url() -> None:
-    deal = deal_from_form(
-        name="Pears", price="€0.99", emoji="🍐", description="", image_url="https://x.test/p.png"
+    deal = deal_spec(
+        DealForm(bandit_name="Pears", price="€0.99", emoji="🍐", image_url="https://x.test/p.png")
     )
     assert (deal.price, deal.image_url, deal.description) == (
         Decimal("0.99"),
@@ -119,7 +137,26 @@ def test_a_deal_form_refuses_a_script_url() -> None:
         None,
     )
     with pytest.raises(FormError, match="image URL"):
-        deal_from_form(name="P", price="", emoji="", description="", image_url="javascript:x")
+        deal_spec(DealForm(bandit_name="P", image_url="javascript:x"))
+
+
+def test_a_form_model_is_text_with_the_forms_defaults_and_no_unknown_fields() -> None:
+    fresh = ProjectForm()
+    assert (fresh.policy, fresh.slots, fresh.project_name) == ("thompson", "3", "")
+    assert ProjectForm.model_validate({"csrf": "t", "bandits": "A", "slots": "2"}) == ProjectForm(
+        slots="2"
+    )
+    assert set(DealForm().model_dump().values()) == {""}
+
+
+def test_sign_in_refusals_are_worded_for_the_shopper() -> None:
+    assert sign_in_problems(users.EmailMissing("no email")) == ["Please enter your email address."]
+    assert sign_in_problems(users.NameMissing("no name")) == [
+        "Welcome! Please tell us your name so we can create your account."
+    ]
+    invalid = users.CustomerInvalid([("email", "not an address"), ("name", "too long")])
+    assert sign_in_problems(invalid) == ["Email: not an address", "Name: too long"]
+    assert sign_in_problems(DuplicateEmail("taken")) == ["Please try again."]
 
 
 # Charts ----------------------------------------------------------------------------------
@@ -226,6 +263,12 @@ def test_the_winner_and_the_totals_read_well() -> None:
     assert row.cells["ctr"] == "10.00%"
     assert row.cells["share_24h"] == "50.0%"
     assert tuple(row.cells) == charts.ROW_FIELDS
+
+
+def test_a_winner_the_analyst_chose_is_worded_as_chosen() -> None:
+    chosen = Winner(2, "Deal 2", 0.013, chosen=True)
+    stats = ProjectStats(7, [deal(1, 300, 30), deal(2, 100, 2)], chosen)
+    assert charts.winner_text(stats) == "Deal 2 was chosen as the winner when the campaign ended."
 
 
 # Formats ---------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Helpers for page tests: the admin header, form tokens, and quick campaigns and customers."""
+"""Helpers for page tests: the live server, form tokens, cookies and the API's figures.
+
+Campaigns and customers come from ``tests.factories`` (``post_project``, ``post_user``).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-ADMIN = {"Authorization": "Bearer test-admin-token"}
-TOKEN = "test-admin-token"
+from tests.factories import TEST_ADMIN_TOKEN, admin_header
+
+TOKEN = TEST_ADMIN_TOKEN
 
 DealRow = dict[str, Any]
 
@@ -55,34 +59,6 @@ def cookie_flags(header: str) -> dict[str, str]:
     flags = {k.lower(): str(v) for k, v in morsel.items() if v}
     flags["value"] = morsel.value
     return flags
-
-
-def admin_header(client: httpx.Client) -> dict[str, str]:
-    """The test app's bearer token; a live server's API client already sends its own."""
-    return ADMIN if isinstance(client, TestClient) else {}
-
-
-def make_project(client: httpx.Client, deals: int = 4, **fields: Any) -> dict[str, Any]:
-    body = {
-        "project_name": "Hot Deals, week 48",
-        "bandits": [
-            {"bandit_name": f"Deal {i}", "price": "1.99", "description": f"Offer number {i}"}
-            for i in range(deals)
-        ],
-        **fields,
-    }
-    response = client.post("/api/projects", json=body, headers=admin_header(client))
-    assert response.status_code == 201, response.text
-    project: dict[str, Any] = response.json()
-    return project
-
-
-def make_user(client: httpx.Client, email: str, name: str = "Ann") -> int:
-    response = client.post(
-        "/api/users", json={"email": email, "name": name}, headers=admin_header(client)
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["customer_id"])
 
 
 def stats(client: httpx.Client, project_id: int) -> dict[int, DealRow]:

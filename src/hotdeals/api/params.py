@@ -1,19 +1,18 @@
-"""Path parameters, bounded to what the columns can hold (INTEGER ids, BIGINT transactions).
+"""Path and query parameters of the API, bounded by the vocabulary's limits.
 
-An id past the column's range is a 422 that says so, never a driver overflow.
+An id past its column's range is a 422 that says so, never a driver overflow. Query strings are
+models that forbid unknown fields, so a misspelt parameter (``?limt=10``) is a 422 naming it
+instead of being silently ignored; a route without parameters takes :data:`NoQuery`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Path, Query, Request
-from fastapi.dependencies.models import Dependant
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi import Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-MAX_ID = 2**31 - 1
-MAX_TRANSACTION_ID = 2**63 - 1
+from hotdeals.vocabulary import MAX_ID, MAX_OFFSET, MAX_PAGE, MAX_TRANSACTION_ID, ProjectStatus
 
 ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="project_id")]
 BanditId = Annotated[int, Path(ge=1, le=MAX_ID, description="bandit_id")]
@@ -22,36 +21,28 @@ TransactionId = Annotated[
     int, Path(ge=1, le=MAX_TRANSACTION_ID, description="transaction_id from a rank answer")
 ]
 
-MAX_PAGE = 500
-MAX_OFFSET = 1_000_000_000
 
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"items per page, 1-{MAX_PAGE}")]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
+class QueryModel(BaseModel):
+    """Base of every query string: an unknown parameter is an error, not ignored."""
 
-
-async def reject_unknown_query(request: Request) -> None:
-    """A misspelt query parameter (``?limt=10``) is a 422 naming it, not silently ignored.
-
-    Async so that it runs on the event loop: a sync dependency costs a thread hop per request.
-    """
-    if not request.scope.get("query_string"):
-        return
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    unknown = sorted(set(request.query_params) - _query_names(route.dependant))
-    if unknown:
-        raise RequestValidationError(
-            [
-                {"loc": ["query", n], "msg": "unknown query parameter", "type": "extra_forbidden"}
-                for n in unknown
-            ]
-        )
+    model_config = ConfigDict(extra="forbid")
 
 
-def _query_names(dependant: Dependant) -> set[str]:
-    """The query parameters a route declares, its dependencies' included."""
-    names = {field.alias for field in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
+class PageQuery(QueryModel):
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE, description=f"items per page, 1-{MAX_PAGE}")
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET, description="items to skip")
+
+
+class ProjectsQuery(PageQuery):
+    status: ProjectStatus | None = Field(default=None, description="only campaigns in this state")
+
+
+class SeriesQuery(QueryModel):
+    bucket: Literal["hour", "day"] = Field(default="hour", description="bucket width (UTC)")
+
+
+async def _no_query(_query: Annotated[QueryModel, Query()]) -> None:
+    """Async so that it runs on the event loop: a sync dependency costs a thread hop."""
+
+
+NoQuery = Depends(_no_query)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotdeals.api.errors import ERROR_SCHEMA
+from hotdeals.http.errors import ERROR_SCHEMA
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:

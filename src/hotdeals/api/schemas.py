@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP contract (DESIGN.md), with their limits.
+"""Request and response bodies of the JSON API; every limit comes from ``hotdeals.vocabulary``.
 
 Every request model forbids unknown fields and bounds every string and number, so a client
 learns from a 422 which field broke which limit instead of the server storing something odd.
@@ -12,43 +12,43 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, Strict, model_validator
+
+from hotdeals.vocabulary import (
+    DEFAULT_EPSILON,
+    DEFAULT_MIN_IMPRESSIONS,
+    DEFAULT_MIN_PROB_BEST,
+    DEFAULT_POLICY,
+    DEFAULT_PRIOR,
+    DEFAULT_SLOTS,
+    MAX_DEALS_PER_REQUEST,
+    MAX_EMAIL,
+    MAX_K,
+    Description,
+    Emoji,
+    Epsilon,
+    Id,
+    ImageUrl,
+    MinImpressions,
+    MinProbBest,
+    Name,
+    PolicyName,
+    Price,
+    Prior,
+    ProjectStatus,
+    Slots,
 )
 
-from hotdeals.api.params import MAX_ID
-
-MAX_K = 20
-MAX_SLOTS = 20
-MAX_DEALS_PER_REQUEST = 100
-
-# Control characters have no place in a name (and PostgreSQL cannot store NUL at all); a
-# description may keep its line breaks and tabs.
-Name = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=200,
-        pattern=r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
-    ),
-]
-Description = Annotated[
-    str, Field(max_length=5000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
-]
-PolicyName = Literal["thompson", "ucb1", "epsilon_greedy", "uniform"]
-Status = Literal["running", "paused", "ended"]
-Price = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
-Emoji = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
-ImageUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")]
-Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-Prior = Annotated[StrictFloat, Field(gt=0, le=1e6)]
+# Over the wire numbers and booleans are strict ("3" is not 3, 0 is not false); the limits
+# themselves are the vocabulary's.
+StrictId = Annotated[Id, Strict()]
+StrictSlots = Annotated[Slots, Strict()]
+StrictEpsilon = Annotated[Epsilon, Strict()]
+StrictPrior = Annotated[Prior, Strict()]
+StrictMinProbBest = Annotated[MinProbBest, Strict()]
+StrictMinImpressions = Annotated[MinImpressions, Strict()]
+StrictBool = Annotated[bool, Strict()]
+StrictK = Annotated[int, Strict(), Field(ge=1, le=MAX_K)]
 
 
 class Request(BaseModel):
@@ -79,7 +79,7 @@ class Patch(Request):
 
 
 class UserIn(Request):
-    email: EmailStr = Field(max_length=320, examples=["ann@example.com"])
+    email: EmailStr = Field(max_length=MAX_EMAIL, examples=["ann@example.com"])
     name: Name = Field(examples=["Ann Shopper"])
 
 
@@ -133,13 +133,13 @@ class BanditOut(BaseModel):
 class ProjectIn(Request):
     project_name: Name = Field(examples=["Hot Deals, week 48"])
     project_description: Description | None = None
-    policy: PolicyName = "thompson"
-    epsilon: StrictFloat = Field(default=0.1, ge=0, le=1, description="for epsilon_greedy")
-    slots: StrictInt = Field(default=3, ge=1, le=MAX_SLOTS, description="deals shown per page")
-    prior_alpha: Prior = 1.0
-    prior_beta: Prior = 1.0
-    min_prob_best: StrictFloat = Field(default=0.95, gt=0.5, le=1, description="winner rule")
-    min_impressions: StrictInt = Field(default=100, ge=0, le=10**9, description="winner rule")
+    policy: PolicyName = DEFAULT_POLICY
+    epsilon: StrictEpsilon = DEFAULT_EPSILON
+    slots: StrictSlots = DEFAULT_SLOTS
+    prior_alpha: StrictPrior = DEFAULT_PRIOR
+    prior_beta: StrictPrior = DEFAULT_PRIOR
+    min_prob_best: StrictMinProbBest = DEFAULT_MIN_PROB_BEST
+    min_impressions: StrictMinImpressions = DEFAULT_MIN_IMPRESSIONS
     bandits: list[DealIn] = Field(default_factory=list, max_length=MAX_DEALS_PER_REQUEST)
 
 
@@ -149,12 +149,14 @@ class ProjectPatch(Patch):
     project_name: Name | None = None
     project_description: Description | None = None
     policy: PolicyName | None = None
-    epsilon: StrictFloat | None = Field(default=None, ge=0, le=1)
-    slots: StrictInt | None = Field(default=None, ge=1, le=MAX_SLOTS)
-    min_prob_best: StrictFloat | None = Field(default=None, gt=0.5, le=1)
-    min_impressions: StrictInt | None = Field(default=None, ge=0, le=10**9)
-    status: Status | None = Field(default=None, description="running, paused or ended (final)")
-    winner_bandit_id: Id | None = Field(default=None, description="only with status 'ended'")
+    epsilon: StrictEpsilon | None = None
+    slots: StrictSlots | None = None
+    min_prob_best: StrictMinProbBest | None = None
+    min_impressions: StrictMinImpressions | None = None
+    status: ProjectStatus | None = Field(
+        default=None, description="running, paused or ended (final)"
+    )
+    winner_bandit_id: StrictId | None = Field(default=None, description="only with status 'ended'")
 
 
 class ProjectOut(BaseModel):
@@ -164,7 +166,7 @@ class ProjectOut(BaseModel):
     project_name: str
     project_description: str | None
     number_of_bandits: int
-    status: Status
+    status: ProjectStatus
     policy: PolicyName
     epsilon: float
     slots: int
@@ -182,11 +184,9 @@ class ProjectDetail(ProjectOut):
 
 
 class RankIn(Request):
-    customer_id: Id = Field(examples=[1])
-    k: StrictInt | None = Field(
+    customer_id: StrictId = Field(examples=[1])
+    k: StrictK | None = Field(
         default=None,
-        ge=1,
-        le=MAX_K,
         description=f"deals wanted (1-{MAX_K}); default the project's slots, capped at the "
         "number of active deals",
     )
@@ -231,6 +231,10 @@ class WinnerOut(BaseModel):
     bandit_id: int
     bandit_name: str
     prob_best: float
+    chosen: bool = Field(
+        description="true when the analyst named this winner on ending the campaign; "
+        "false when the winner rule found it"
+    )
 
 
 class StatsOut(BaseModel):

@@ -17,7 +17,8 @@ from hotdeals.bandit.errors import (
     NoReplayMatchError,
     UnknownPolicyError,
 )
-from hotdeals.bandit.policy import POLICY_NAMES, Policy, make_policy
+from hotdeals.bandit.policy import Policy, PolicyName
+from hotdeals.bandit.registry import POLICY_NAMES, make_policy
 from hotdeals.bandit.replay import ReplayResult, replay
 from hotdeals.bandit.simulate import SimulationResult, simulate
 from hotdeals.bandit.stats import (
@@ -43,6 +44,7 @@ __all__ = [
     "InvalidParameterError",
     "NoReplayMatchError",
     "Policy",
+    "PolicyName",
     "ReplayResult",
     "SimulationResult",
     "ThompsonSampling",

@@ -14,7 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotdeals.bandit.arrays import CountArray, FloatArray, as_count_vector, as_float_vector
-from hotdeals.bandit.errors import InvalidArmsError, InvalidParameterError
+from hotdeals.bandit.checks import check_number
+from hotdeals.bandit.errors import InvalidArmsError
 
 __all__ = ["ArmSet"]
 
@@ -83,8 +84,8 @@ class ArmSet:
         identities the database counters obey, so an ArmSet rebuilt from the transactions log
         equals the one read from the counters.
         """
-        _check_prior("prior_alpha", prior_alpha)
-        _check_prior("prior_beta", prior_beta)
+        prior_alpha = check_number(prior_alpha, "prior_alpha", low=0, low_inclusive=False)
+        prior_beta = check_number(prior_beta, "prior_beta", low=0, low_inclusive=False)
         success_counts = as_count_vector(successes, "successes")
         pull_counts = as_count_vector(pulls, "pulls")
         if len(success_counts) != len(pull_counts):
@@ -107,10 +108,3 @@ def _frozen(array: _ArrayT) -> _ArrayT:
     copy = array.copy()
     copy.flags.writeable = False
     return copy
-
-
-def _check_prior(name: str, prior: object) -> None:
-    if isinstance(prior, bool) or not isinstance(prior, int | float | np.number):
-        raise InvalidParameterError(f"{name} must be a number, got {prior!r}")
-    if not (np.isfinite(prior) and prior > 0):
-        raise InvalidParameterError(f"{name} must be finite and > 0, got {prior!r}")

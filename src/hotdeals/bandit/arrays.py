@@ -1,19 +1,19 @@
-"""Array type aliases and the coercions that turn malformed input into a :class:`BanditError`.
+"""Array type aliases and the coercions that turn malformed arrays into a :class:`BanditError`.
 
 Callers hand us lists, database rows or NumPy arrays; converting them in one place means every
 module sees well-typed, one-dimensional arrays and every malformed input fails with the same
-kind of message instead of a NumPy broadcasting error deep inside a policy.
+kind of message instead of a NumPy broadcasting error deep inside a policy. Single numbers are
+checked by :func:`hotdeals.bandit.checks.check_number`.
 """
 
 from __future__ import annotations
 
-import operator
-from typing import SupportsIndex, TypeAlias, cast
+from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hotdeals.bandit.errors import BanditError, InvalidArmsError, InvalidParameterError
+from hotdeals.bandit.errors import BanditError, InvalidArmsError
 
 __all__ = [
     "CountArray",
@@ -21,7 +21,6 @@ __all__ = [
     "IndexArray",
     "as_count_vector",
     "as_float_vector",
-    "as_positive_int",
 ]
 
 FloatArray: TypeAlias = NDArray[np.float64]
@@ -63,16 +62,3 @@ def as_count_vector(
     ):
         return raw.astype(np.int64)
     raise error(f"{name} must be whole numbers, got {values!r}")
-
-
-def as_positive_int(value: object, name: str) -> int:
-    """An ``int >= 1``; booleans are refused because ``k=True`` is always a mistake."""
-    if isinstance(value, bool):
-        raise InvalidParameterError(f"{name} must be an integer >= 1, got {value!r}")
-    try:  # operator.index rather than isinstance(SupportsIndex): ranking calls this per request
-        number = operator.index(cast(SupportsIndex, value))
-    except TypeError as exc:
-        raise InvalidParameterError(f"{name} must be an integer >= 1, got {value!r}") from exc
-    if number < 1:
-        raise InvalidParameterError(f"{name} must be an integer >= 1, got {number}")
-    return number

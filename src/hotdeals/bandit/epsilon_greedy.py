@@ -12,14 +12,13 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from hotdeals.bandit.arms import ArmSet
 from hotdeals.bandit.arrays import CountArray, FloatArray, IndexArray
-from hotdeals.bandit.errors import InvalidParameterError
+from hotdeals.bandit.checks import check_number
+from hotdeals.bandit.policy import BatchPolicy, PolicyName
 from hotdeals.bandit.ranking import (
     check_k,
     check_matrices,
     empty_ranking,
-    rank_single,
     top_k,
     top_k_random_ties,
 )
@@ -28,7 +27,7 @@ __all__ = ["EpsilonGreedy"]
 
 
 @dataclass(frozen=True, slots=True)
-class EpsilonGreedy:
+class EpsilonGreedy(BatchPolicy):
     """Per slot: with probability ``epsilon`` a random remaining arm, else the best remaining one.
 
     "Best" is the posterior mean ``alpha / (alpha + beta)`` rather than the raw CTR so that an
@@ -36,19 +35,11 @@ class EpsilonGreedy:
     """
 
     epsilon: float = 0.1
-    name: ClassVar[str] = "epsilon_greedy"
+    name: ClassVar[PolicyName] = PolicyName.EPSILON_GREEDY
 
     def __post_init__(self) -> None:
-        value = self.epsilon
-        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            raise InvalidParameterError(f"epsilon must be a number in [0, 1], got {value!r}")
-        if not 0.0 <= float(value) <= 1.0:
-            raise InvalidParameterError(f"epsilon must be in [0, 1], got {value!r}")
-        object.__setattr__(self, "epsilon", float(value))
-
-    def rank(self, arms: ArmSet, k: int, rng: np.random.Generator) -> IndexArray:
-        """Indices of the top ``min(k, len(arms))`` arms, best first."""
-        return rank_single(self.rank_batch, arms, k, rng)
+        epsilon = check_number(self.epsilon, "epsilon", low=0, high=1)
+        object.__setattr__(self, "epsilon", epsilon)
 
     def rank_batch(
         self,

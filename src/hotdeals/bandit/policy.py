@@ -1,26 +1,35 @@
-"""The policy interface and the lookup from the names stored with a campaign.
+"""The policy interface: the names a campaign may store, the Protocol, and the shared base class.
 
 Policies are structural (a Protocol) so that tests and simulations can plug in their own ranker
-(e.g. a fixed "always this deal" policy for replay checks) without inheriting from anything.
+(e.g. a fixed "always this deal" policy for replay checks) without inheriting from anything. The
+package's own policies derive from :class:`BatchPolicy`, which writes ``rank`` once in terms of
+``rank_batch`` so that a policy only says how it ranks a batch.
 """
 
 from __future__ import annotations
 
-from typing import Final, Protocol
+import enum
+from abc import ABC, abstractmethod
+from typing import ClassVar, Protocol
 
 import numpy as np
 
 from hotdeals.bandit.arms import ArmSet
 from hotdeals.bandit.arrays import CountArray, FloatArray, IndexArray
-from hotdeals.bandit.epsilon_greedy import EpsilonGreedy
-from hotdeals.bandit.errors import UnknownPolicyError
-from hotdeals.bandit.thompson import ThompsonSampling
-from hotdeals.bandit.ucb1 import UCB1
-from hotdeals.bandit.uniform import Uniform
 
-__all__ = ["POLICY_NAMES", "Policy", "make_policy"]
+__all__ = ["BatchPolicy", "Policy", "PolicyName"]
 
-POLICY_NAMES: Final = ("thompson", "ucb1", "epsilon_greedy", "uniform")
+
+class PolicyName(enum.StrEnum):
+    """The names of the policies, as stored with a campaign: the one list of them in the service.
+
+    A ``StrEnum``, so each member equals (and serialises as) its plain string value.
+    """
+
+    THOMPSON = "thompson"
+    UCB1 = "ucb1"
+    EPSILON_GREEDY = "epsilon_greedy"
+    UNIFORM = "uniform"
 
 
 class Policy(Protocol):
@@ -51,15 +60,37 @@ class Policy(Protocol):
         ...
 
 
-def make_policy(name: str, *, epsilon: float = 0.1) -> Policy:
-    """The policy a campaign stores by name; ``epsilon`` only matters for ``epsilon_greedy``."""
-    if name == "thompson":
-        return ThompsonSampling()
-    if name == "ucb1":
-        return UCB1()
-    if name == "epsilon_greedy":
-        return EpsilonGreedy(epsilon=epsilon)
-    if name == "uniform":
-        return Uniform()
-    valid = ", ".join(POLICY_NAMES)
-    raise UnknownPolicyError(f"unknown policy {name!r}; valid names are: {valid}")
+class BatchPolicy(ABC):
+    """A :class:`Policy` whose ``rank`` is the one-row case of its ``rank_batch``.
+
+    Subclasses define ``name`` and ``rank_batch`` only, so a single ranking and a batch can never
+    disagree. The empty ``__slots__`` lets subclasses be frozen, slotted dataclasses.
+    """
+
+    __slots__ = ()
+
+    name: ClassVar[PolicyName]
+
+    def rank(self, arms: ArmSet, k: int, rng: np.random.Generator) -> IndexArray:
+        """Distinct indices into ``arms`` of the top ``min(k, len(arms))`` arms, best first."""
+        ranking = self.rank_batch(
+            arms.alpha[np.newaxis, :],
+            arms.beta[np.newaxis, :],
+            arms.pulls[np.newaxis, :],
+            arms.successes[np.newaxis, :],
+            k,
+            rng,
+        )
+        return ranking.reshape(-1)
+
+    @abstractmethod
+    def rank_batch(
+        self,
+        alpha: FloatArray,
+        beta: FloatArray,
+        pulls: CountArray,
+        successes: CountArray,
+        k: int,
+        rng: np.random.Generator,
+    ) -> IndexArray:
+        """One independent ranking per row of the (rows, arms) arrays; see ``Policy.rank_batch``."""

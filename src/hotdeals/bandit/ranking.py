@@ -4,47 +4,29 @@ A policy only decides how to *score* arms; choosing the best ``k`` of them is th
 them and must stay O(arms) so that ranking 10,000 deals costs microseconds, hence
 ``argpartition`` for the top ``k`` followed by a sort of those ``k`` only. Everything works on
 matrices of shape (rows, arms) so that the simulation ranks all its seeds in one call and a
-single ranking is just the one-row case.
+single ranking is just the one-row case (:class:`hotdeals.bandit.policy.BatchPolicy`).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 
-from hotdeals.bandit.arms import ArmSet
-from hotdeals.bandit.arrays import CountArray, FloatArray, IndexArray, as_positive_int
+from hotdeals.bandit.arrays import CountArray, FloatArray, IndexArray
+from hotdeals.bandit.checks import check_number
 from hotdeals.bandit.errors import InvalidArmsError
 
 __all__ = [
-    "BatchRanker",
     "check_k",
     "check_matrices",
     "empty_ranking",
-    "rank_single",
     "top_k",
     "top_k_random_ties",
 ]
 
 
-class BatchRanker(Protocol):
-    """The shape of ``Policy.rank_batch``, so that ``rank`` can be derived from it once."""
-
-    def __call__(
-        self,
-        alpha: FloatArray,
-        beta: FloatArray,
-        pulls: CountArray,
-        successes: CountArray,
-        k: int,
-        rng: np.random.Generator,
-    ) -> IndexArray: ...
-
-
 def check_k(k: object) -> int:
     """Validate the number of slots; an empty page is a caller's bug, not a ranking."""
-    return as_positive_int(k, "k")
+    return check_number(k, "k", low=1, integer=True)
 
 
 def check_matrices(
@@ -118,18 +100,3 @@ def top_k_random_ties(scores: FloatArray, k: int, rng: np.random.Generator) -> I
     order = np.lexsort((noise[row, candidates], -scores[row, candidates]), axis=1)
     ranking: IndexArray = candidates[row, order]
     return ranking
-
-
-def rank_single(
-    rank_batch: BatchRanker, arms: ArmSet, k: int, rng: np.random.Generator
-) -> IndexArray:
-    """One ranking as the one-row case of the batch ranking, so the two can never disagree."""
-    ranking = rank_batch(
-        arms.alpha[np.newaxis, :],
-        arms.beta[np.newaxis, :],
-        arms.pulls[np.newaxis, :],
-        arms.successes[np.newaxis, :],
-        k,
-        rng,
-    )
-    return ranking.reshape(-1)

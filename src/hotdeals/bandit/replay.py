@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from hotdeals.bandit.arrays import as_count_vector, as_positive_int
-from hotdeals.bandit.errors import InvalidArmsError, InvalidParameterError, NoReplayMatchError
+from hotdeals.bandit.arrays import as_count_vector
+from hotdeals.bandit.checks import check_number
+from hotdeals.bandit.errors import InvalidArmsError, NoReplayMatchError
 from hotdeals.bandit.policy import Policy
 
 __all__ = ["ReplayResult", "replay"]
@@ -93,12 +94,10 @@ def replay(
             )
         if bool((slot_of_event < 0).any()):
             raise InvalidArmsError("positions are slots numbered from 1")
-    n_boot = as_positive_int(n_boot, "n_boot")
-    if not 0.0 < level < 1.0:
-        raise InvalidParameterError(f"level must be in (0, 1), got {level!r}")
-    for name, prior in (("prior_alpha", prior_alpha), ("prior_beta", prior_beta)):
-        if not (np.isfinite(prior) and prior > 0):
-            raise InvalidParameterError(f"{name} must be finite and > 0, got {prior!r}")
+    n_boot = check_number(n_boot, "n_boot", low=1, integer=True)
+    level = check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    prior_alpha = check_number(prior_alpha, "prior_alpha", low=0, low_inclusive=False)
+    prior_beta = check_number(prior_beta, "prior_beta", low=0, low_inclusive=False)
 
     _, arm_of_event = np.unique(items, return_inverse=True)
     arms = int(arm_of_event.max()) + 1
@@ -107,8 +106,8 @@ def replay(
 
     pulls = np.zeros((1, arms), dtype=np.int64)
     successes = np.zeros((1, arms), dtype=np.int64)
-    alpha = np.full((1, arms), float(prior_alpha))
-    beta = np.full((1, arms), float(prior_beta))
+    alpha = np.full((1, arms), prior_alpha)
+    beta = np.full((1, arms), prior_beta)
     chunk = int(np.clip(2 * arms, _MIN_CHUNK, max(_MIN_CHUNK, _MAX_CHUNK_ELEMENTS // arms)))
     kept_clicks: list[int] = []
 

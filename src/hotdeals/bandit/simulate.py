@@ -13,13 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hotdeals.bandit.arrays import (
-    CountArray,
-    FloatArray,
-    as_count_vector,
-    as_float_vector,
-    as_positive_int,
-)
+from hotdeals.bandit.arrays import CountArray, FloatArray, as_count_vector, as_float_vector
+from hotdeals.bandit.checks import check_number
 from hotdeals.bandit.errors import InvalidParameterError
 from hotdeals.bandit.policy import Policy
 
@@ -73,10 +68,10 @@ def simulate(
     if len(rates) == 0:
         raise InvalidParameterError("true_rates must name at least one arm")
     if not bool(np.all((rates >= 0.0) & (rates <= 1.0))):
-        raise InvalidParameterError(f"true_rates must lie in [0, 1], got {rates.tolist()}")
-    horizon = as_positive_int(horizon, "horizon")
-    k = as_positive_int(k, "k")
-    batch = as_positive_int(batch, "batch")
+        raise InvalidParameterError(f"true_rates must be in [0, 1], got {rates.tolist()}")
+    horizon = check_number(horizon, "horizon", low=1, integer=True)
+    k = check_number(k, "k", low=1, integer=True)
+    batch = check_number(batch, "batch", low=1, integer=True)
     seed_list = _check_seeds(seeds)
     rng = np.random.default_rng(seed_list)
 

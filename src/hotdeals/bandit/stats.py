@@ -17,6 +17,7 @@ from scipy import special
 from scipy import stats as scipy_stats
 
 from hotdeals.bandit.arrays import CountArray, FloatArray, as_count_vector
+from hotdeals.bandit.checks import check_number
 from hotdeals.bandit.errors import InvalidArmsError, InvalidParameterError
 
 __all__ = [
@@ -50,7 +51,7 @@ def credible_interval(
     (log-concave posteriors, e.g. any posterior from the default uniform prior), but not for
     priors far below 1, where most of the mass sits at one end.
     """
-    level = _check_probability(level, "level")
+    level = check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     a, b = _posterior_parameters(alpha, beta)
     tail = (1.0 - level) / 2.0
     low = np.asarray(scipy_stats.beta.ppf(tail, a, b), dtype=np.float64)
@@ -84,8 +85,7 @@ def arm_statistics(
     most 0.0035 (one standard deviation), below what the dashboard displays. The draws are made
     in chunks so that memory stays bounded for campaigns with thousands of deals.
     """
-    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
-        raise InvalidParameterError(f"draws must be an integer >= 1, got {draws!r}")
+    draws = check_number(draws, "draws", low=1, integer=True)
     a, b = _posterior_parameters(alpha, beta)
     if a.ndim != 1:
         raise InvalidArmsError(f"alpha and beta must be one-dimensional, got shape {a.shape}")
@@ -95,8 +95,8 @@ def arm_statistics(
     loss_sum = np.zeros(arms, dtype=np.float64)
     if arms > 0:
         chunk = max(1, _CHUNK_ELEMENTS // arms)
-        for start in range(0, int(draws), chunk):
-            rows = min(chunk, int(draws) - start)
+        for start in range(0, draws, chunk):
+            rows = min(chunk, draws - start)
             theta = rng.beta(a, b, size=(rows, arms))
             best = np.argmax(theta, axis=1)
             wins += np.bincount(best, minlength=arms)
@@ -118,13 +118,12 @@ def prob_best_two_exact(a1: float, b1: float, a2: float, b2: float) -> float:
     be a whole number (true whenever the prior alpha is); if only ``a1`` is, the complement is
     used. Terms are summed in log space because the Beta functions underflow for real traffic.
     """
-    for name, value in (("a1", a1), ("b1", b1), ("a2", a2), ("b2", b2)):
-        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            raise InvalidParameterError(f"{name} must be a number, got {value!r}")
-        if not (np.isfinite(value) and value > 0):
-            raise InvalidParameterError(f"{name} must be finite and > 0, got {value!r}")
+    a1 = check_number(a1, "a1", low=0, low_inclusive=False)
+    b1 = check_number(b1, "b1", low=0, low_inclusive=False)
+    a2 = check_number(a2, "a2", low=0, low_inclusive=False)
+    b2 = check_number(b2, "b2", low=0, low_inclusive=False)
     # The sum has one term per unit of the whole alpha: use the smaller one when both qualify.
-    a1_whole, a2_whole = float(a1).is_integer(), float(a2).is_integer()
+    a1_whole, a2_whole = a1.is_integer(), a2.is_integer()
     if a2_whole and not (a1_whole and a1 < a2):
         return _miller(a1, b1, a2, b2)
     if a1_whole:
@@ -146,19 +145,9 @@ class WinnerRule:
     min_impressions: int = 100
 
     def __post_init__(self) -> None:
-        value = self.min_prob_best
-        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            raise InvalidParameterError(f"min_prob_best must be a number, got {value!r}")
-        if not 0.5 < float(value) <= 1.0:
-            # At or below one half two arms could qualify at once, and "the winner" is ambiguous.
-            raise InvalidParameterError(f"min_prob_best must be in (0.5, 1], got {value!r}")
-        impressions = self.min_impressions
-        if isinstance(impressions, bool) or not isinstance(impressions, int | np.integer):
-            raise InvalidParameterError(
-                f"min_impressions must be an integer >= 0, got {impressions!r}"
-            )
-        if impressions < 0:
-            raise InvalidParameterError(f"min_impressions must be >= 0, got {impressions!r}")
+        # At or below one half two arms could qualify at once, and "the winner" is ambiguous.
+        check_number(self.min_prob_best, "min_prob_best", low=0.5, high=1, low_inclusive=False)
+        check_number(self.min_impressions, "min_impressions", low=0, integer=True)
 
     def pick(self, stats: ArmStatistics, impressions: CountArray) -> int | None:
         """Index of the winning arm, or None while the evidence is not there yet."""
@@ -186,14 +175,6 @@ def _posterior_parameters(alpha: ArrayLike, beta: ArrayLike) -> tuple[FloatArray
     if not bool(np.all(np.isfinite(a) & (a > 0) & np.isfinite(b) & (b > 0))):
         raise InvalidArmsError("alpha and beta must be finite and > 0")
     return a, b
-
-
-def _check_probability(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise InvalidParameterError(f"{name} must be a number in (0, 1), got {value!r}")
-    if not 0.0 < float(value) < 1.0:
-        raise InvalidParameterError(f"{name} must be in (0, 1), got {value!r}")
-    return float(value)
 
 
 def _miller(a1: float, b1: float, a2: float, b2: float) -> float:

@@ -12,22 +12,18 @@ from typing import ClassVar
 
 import numpy as np
 
-from hotdeals.bandit.arms import ArmSet
 from hotdeals.bandit.arrays import CountArray, FloatArray, IndexArray
-from hotdeals.bandit.ranking import check_k, check_matrices, rank_single, top_k
+from hotdeals.bandit.policy import BatchPolicy, PolicyName
+from hotdeals.bandit.ranking import check_k, check_matrices, top_k
 
 __all__ = ["ThompsonSampling"]
 
 
 @dataclass(frozen=True, slots=True)
-class ThompsonSampling:
+class ThompsonSampling(BatchPolicy):
     """Sample ``theta ~ Beta(alpha, beta)`` per arm and rank by the samples, highest first."""
 
-    name: ClassVar[str] = "thompson"
-
-    def rank(self, arms: ArmSet, k: int, rng: np.random.Generator) -> IndexArray:
-        """Indices of the top ``min(k, len(arms))`` arms, best first."""
-        return rank_single(self.rank_batch, arms, k, rng)
+    name: ClassVar[PolicyName] = PolicyName.THOMPSON
 
     def rank_batch(
         self,

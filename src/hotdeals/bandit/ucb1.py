@@ -12,15 +12,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from hotdeals.bandit.arms import ArmSet
 from hotdeals.bandit.arrays import CountArray, FloatArray, IndexArray
-from hotdeals.bandit.ranking import check_k, check_matrices, rank_single, top_k_random_ties
+from hotdeals.bandit.policy import BatchPolicy, PolicyName
+from hotdeals.bandit.ranking import check_k, check_matrices, top_k_random_ties
 
 __all__ = ["UCB1"]
 
 
 @dataclass(frozen=True, slots=True)
-class UCB1:
+class UCB1(BatchPolicy):
     """Rank by ``mean + sqrt(2 ln(total pulls) / pulls)``; arms never pulled come first.
 
     An unpulled arm's index is infinite so that a deal added mid-campaign is tried at once
@@ -28,11 +28,7 @@ class UCB1:
     broken at random so that the arm listed first gets no advantage.
     """
 
-    name: ClassVar[str] = "ucb1"
-
-    def rank(self, arms: ArmSet, k: int, rng: np.random.Generator) -> IndexArray:
-        """Indices of the top ``min(k, len(arms))`` arms, best first."""
-        return rank_single(self.rank_batch, arms, k, rng)
+    name: ClassVar[PolicyName] = PolicyName.UCB1
 
     def rank_batch(
         self,

@@ -11,22 +11,18 @@ from typing import ClassVar
 
 import numpy as np
 
-from hotdeals.bandit.arms import ArmSet
 from hotdeals.bandit.arrays import CountArray, FloatArray, IndexArray
-from hotdeals.bandit.ranking import check_k, check_matrices, rank_single, top_k
+from hotdeals.bandit.policy import BatchPolicy, PolicyName
+from hotdeals.bandit.ranking import check_k, check_matrices, top_k
 
 __all__ = ["Uniform"]
 
 
 @dataclass(frozen=True, slots=True)
-class Uniform:
+class Uniform(BatchPolicy):
     """Show ``k`` arms drawn uniformly without replacement, in random order."""
 
-    name: ClassVar[str] = "uniform"
-
-    def rank(self, arms: ArmSet, k: int, rng: np.random.Generator) -> IndexArray:
-        """Indices of ``min(k, len(arms))`` random distinct arms."""
-        return rank_single(self.rank_batch, arms, k, rng)
+    name: ClassVar[PolicyName] = PolicyName.UNIFORM
 
     def rank_batch(
         self,

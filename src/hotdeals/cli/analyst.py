@@ -1,4 +1,4 @@
-"""Analyst tools: simulate, replay, export, stats and scripting of campaigns (issue 5).
+"""Analyst tools: simulate, replay, export, stats and scripting of campaigns.
 
 The commands live in small modules by task; this one only puts them on the ``hotdeals`` app,
 in the order ``hotdeals --help`` lists them.

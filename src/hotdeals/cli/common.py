@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.config import get_settings
 from hotdeals.db.engine import check_connection, make_engine, make_session_factory
+from hotdeals.db.migrate import require_schema_at_head
 from hotdeals.errors import HotDealsError
 
 out = Console(soft_wrap=True)
@@ -38,11 +39,20 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextmanager
-def database() -> Iterator[tuple[Engine, sessionmaker[Session]]]:
-    """The configured database, checked reachable, disposed of on exit."""
+def database(*, schema: bool = True) -> Iterator[tuple[Engine, sessionmaker[Session]]]:
+    """The configured database, checked reachable and migrated, disposed of on exit.
+
+    With ``schema=False`` (``init-db`` and ``demo``, which create the schema) the database need
+    not be migrated yet, and a SQLite file is created when missing. Otherwise a database
+    without the current schema is :class:`~hotdeals.errors.SchemaMissing` (exit code 2, one
+    line saying to run ``hotdeals init-db``), and a missing SQLite file is never created.
+    """
     engine = make_engine(get_settings().database_url)
     try:
-        check_connection(engine)
+        if schema:
+            require_schema_at_head(engine)  # reports an unreachable database too
+        else:
+            check_connection(engine)
         yield engine, make_session_factory(engine)
     finally:
         engine.dispose()

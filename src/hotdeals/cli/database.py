@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from hotdeals.cli.common import database, err, out, reports_errors
-from hotdeals.db.counters import find_mismatches, repair_counters
+from hotdeals.db.audit import find_mismatches, repair_counters
 from hotdeals.db.engine import session_scope
 from hotdeals.db.migrate import upgrade_to_head
 
@@ -23,7 +23,7 @@ def init_db() -> None:
 
     Example: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/hotdeals hotdeals init-db
     """
-    with database() as (engine, _):
+    with database(schema=False) as (engine, _):
         upgrade_to_head(engine)
         out.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 

@@ -1,4 +1,4 @@
-"""``hotdeals demo``: a live demo campaign on the configured database, then serve (issue 5)."""
+"""``hotdeals demo``: a live demo campaign on the configured database, then serve."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def demo(
     Example: hotdeals demo --no-serve --customers 300 --days 7
     """
     plan = DemoPlan(customers=customers, days=days, ranks=ranks, seed=seed)
-    with database() as (engine, sessions):
+    with database(schema=False) as (engine, sessions):
         upgrade_to_head(engine)
         with progress_bar() as bar:
             task = bar.add_task("simulating a week of traffic", total=plan.ranks)
@@ -72,7 +72,7 @@ def demo(
     if not serve:
         return
     had_token = get_settings().hotdeals_admin_token is not None
-    server.ensure_admin_token()  # generates and prints one when none is configured
+    server.ensure_secrets()  # generates and prints the admin token when none is configured
     base = f"http://{host}:{port}"
     out.print(f"storefront: {base}/\ndashboard:  {base}/admin\nAPI docs:   {base}/docs")
     token = get_settings().hotdeals_admin_token

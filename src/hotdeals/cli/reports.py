@@ -21,7 +21,7 @@ from hotdeals.cli.tables import print_table
 from hotdeals.config import get_settings
 from hotdeals.errors import InvalidRequest
 from hotdeals.services.analytics import DealStats, project_stats
-from hotdeals.services.offline import count_transactions, export_csv, export_parquet
+from hotdeals.services.export import count_transactions, export_csv, export_parquet
 from hotdeals.services.projects import get_project
 
 __all__ = ["export", "stats"]
@@ -57,9 +57,10 @@ def stats(
     print_table(table)
     if figures.winner is not None:
         winner = figures.winner
+        how = "chosen by the analyst" if winner.chosen else "by the winner rule"
         out.print(
             f"winner: {escape(winner.bandit_name)} (bandit {winner.bandit_id}), "
-            f"P(best) = {winner.prob_best:.1%}",
+            f"P(best) = {winner.prob_best:.1%} ({how})",
             highlight=False,
         )
     else:

@@ -20,12 +20,13 @@ import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from hotdeals.bandit import POLICY_NAMES, BanditError, SimulationResult, make_policy, simulate
+from hotdeals.bandit import POLICY_NAMES, SimulationResult, simulate
 from hotdeals.cli.common import out, reports_errors
 from hotdeals.cli.plots import check_plot_path, write_regret_plot
 from hotdeals.cli.progress import progress_bar
 from hotdeals.cli.tables import print_table
 from hotdeals.errors import InvalidRequest
+from hotdeals.services.bandit_errors import bandit_errors_as_invalid_request, checked_policy
 
 __all__ = ["PolicySummary", "parse_policies", "parse_rates", "read_rates_file", "simulate_command"]
 
@@ -141,10 +142,7 @@ def simulate_command(
     for option, value in (("--horizon", horizon), ("--seeds", seeds), ("--batch", batch)):
         if value < 1:
             raise InvalidRequest(f"{option} must be >= 1, got {value}")
-    try:
-        chosen = {name: make_policy(name, epsilon=epsilon) for name in names}
-    except BanditError as exc:
-        raise InvalidRequest(f"--epsilon: {exc}") from None
+    chosen = {name: checked_policy(name, epsilon, context="--epsilon") for name in names}
 
     results: dict[str, SimulationResult] = {}
     summaries: dict[str, PolicySummary] = {}
@@ -152,7 +150,7 @@ def simulate_command(
         tasks = {name: bar.add_task(name, total=horizon) for name in names}
         for name, policy in chosen.items():
             started = time.perf_counter()
-            try:
+            with bandit_errors_as_invalid_request():
                 results[name] = simulate(
                     policy,
                     rates,
@@ -162,8 +160,6 @@ def simulate_command(
                     batch=batch,
                     progress=_advance(bar, tasks[name]),
                 )
-            except BanditError as exc:
-                raise InvalidRequest(str(exc)) from None
             summaries[name] = PolicySummary.of(results[name], time.perf_counter() - started)
 
     if out_path is not None:

@@ -1,9 +1,10 @@
-"""The accounting of DESIGN.md as atomic SQL, the only code that changes a bandit's counters.
+"""The hot-path writes of the accounting: impressions, counts and clicks, as atomic SQL.
 
-Every change is ``SET n = n + :k`` in the database, never read-modify-write in Python, so that
-concurrent workers cannot lose an update. When several bandits are touched in one database
-transaction they are updated in ``bandit_id`` order, so two transactions never wait on each
-other's locks in opposite orders (no deadlocks).
+This is the only code that changes a bandit's counters on live traffic (their audit against the
+log and their repair are :mod:`hotdeals.db.audit`). Every change is ``SET n = n + :k`` in the
+database, never read-modify-write in Python, so that concurrent workers cannot lose an update.
+When several bandits are touched in one database transaction they are updated in ``bandit_id``
+order, so two transactions never wait on each other's locks in opposite orders (no deadlocks).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, CursorResult, case, func, insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
 
-from hotdeals.db.models import Bandit, Base, Project, Transaction
+from hotdeals.db.models import Base, Project, Transaction
 from hotdeals.db.types import utcnow
 from hotdeals.errors import TransactionNotFound
 
@@ -194,137 +195,3 @@ def mark_clicked(
             ClickOutcome(transaction_id, row.bandit_id, row.project_id, already_recorded=not new)
         )
     return outcomes
-
-
-@dataclass(frozen=True, slots=True)
-class Mismatch:
-    """A stored counter that disagrees with what the transactions log says it must be."""
-
-    table: str
-    row_id: int
-    name: str
-    column: str
-    stored: float
-    expected: float
-
-    def __str__(self) -> str:
-        return (
-            f"{self.table} {self.row_id} ({self.name!r}): {self.column} is {self.stored:g}, "
-            f"the log says {self.expected:g}"
-        )
-
-
-_TOLERANCE = 1e-6
-
-
-def _clicked_as_int() -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((Transaction.clicked, 1), else_=0)), 0)
-
-
-def _expected_counters(
-    session: Session, project_ids: Sequence[int] | None
-) -> list[tuple[Bandit, dict[str, float]]]:
-    """Each bandit with the counters its log and its project's prior say it must have."""
-    log = (
-        select(
-            Transaction.bandit_id.label("bandit_id"),
-            func.count().label("n"),
-            _clicked_as_int().label("success"),
-        )
-        .group_by(Transaction.bandit_id)
-        .subquery()
-    )
-    query = (
-        select(
-            Bandit,
-            func.coalesce(log.c.n, 0),
-            func.coalesce(log.c.success, 0),
-            Project.prior_alpha,
-            Project.prior_beta,
-        )
-        .join(Project, Project.project_id == Bandit.project_id)
-        .outerjoin(log, log.c.bandit_id == Bandit.bandit_id)
-        .order_by(Bandit.bandit_id)
-    )
-    if project_ids is not None:
-        query = query.where(Bandit.project_id.in_(project_ids))
-    return [
-        (
-            bandit,
-            {
-                "n": int(n),
-                "number_of_success": int(success),
-                "number_of_failures": int(n) - int(success),
-                "alpha": prior_alpha + int(success),
-                "beta": prior_beta + int(n) - int(success),
-            },
-        )
-        for bandit, n, success, prior_alpha, prior_beta in session.execute(query)
-    ]
-
-
-def find_mismatches(session: Session, project_ids: Sequence[int] | None = None) -> list[Mismatch]:
-    """Check every counter of DESIGN.md's accounting against the transactions log.
-
-    Aggregates run in the database; only one row per bandit and per project comes back.
-    """
-    mismatches: list[Mismatch] = []
-    for bandit, expected in _expected_counters(session, project_ids):
-        for column, want in expected.items():
-            stored = float(getattr(bandit, column))
-            if abs(stored - want) > _TOLERANCE:
-                mismatches.append(
-                    Mismatch("bandits", bandit.bandit_id, bandit.bandit_name, column, stored, want)
-                )
-    arms = (
-        select(Bandit.project_id, func.count().label("arms")).group_by(Bandit.project_id).subquery()
-    )
-    projects = select(Project, func.coalesce(arms.c.arms, 0)).outerjoin(
-        arms, arms.c.project_id == Project.project_id
-    )
-    if project_ids is not None:
-        projects = projects.where(Project.project_id.in_(project_ids))
-    for project, count in session.execute(projects.order_by(Project.project_id)):
-        if project.number_of_bandits != count:
-            mismatches.append(
-                Mismatch(
-                    "projects",
-                    project.project_id,
-                    project.project_name,
-                    "number_of_bandits",
-                    project.number_of_bandits,
-                    count,
-                )
-            )
-    return mismatches
-
-
-def repair_counters(session: Session, project_ids: Sequence[int] | None = None) -> int:
-    """Rebuild every counter from the log (``db-check --repair``); return how many rows changed.
-
-    Bandits are written in id order like every other counter update, so a repair running beside
-    live traffic cannot deadlock with it; the caller should still repair in a quiet moment,
-    since impressions logged during the repair's own transaction are not seen by it.
-    """
-    changed = 0
-    for bandit, values in _expected_counters(session, project_ids):
-        if any(abs(float(getattr(bandit, c)) - v) > _TOLERANCE for c, v in values.items()):
-            session.execute(
-                update(Bandit).where(Bandit.bandit_id == bandit.bandit_id).values(values)
-            )
-            changed += 1
-    counts = (
-        select(func.count())
-        .where(Bandit.project_id == Project.project_id)
-        .correlate(Project)
-        .scalar_subquery()
-    )
-    stale = (
-        update(Project).where(Project.number_of_bandits != counts).values(number_of_bandits=counts)
-    )
-    if project_ids is not None:
-        stale = stale.where(Project.project_id.in_(project_ids))
-    result = session.execute(stale)
-    assert isinstance(result, CursorResult)
-    changed += result.rowcount
-    return changed

@@ -63,9 +63,14 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        safe_url = engine.url.render_as_string(hide_password=True)
-        raise DatabaseUnavailable(f"DATABASE_URL: cannot reach {safe_url}: {reason}") from None
+        raise unreachable(engine, exc) from None
+
+
+def unreachable(engine: Engine, exc: OperationalError) -> DatabaseUnavailable:
+    """The one line that says why ``engine``'s database could not be reached (no password)."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    safe_url = engine.url.render_as_string(hide_password=True)
+    return DatabaseUnavailable(f"DATABASE_URL: cannot reach {safe_url}: {reason}")
 
 
 @contextmanager

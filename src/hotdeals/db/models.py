@@ -1,4 +1,4 @@
-"""The founding spec's four tables (``spec/database.md``) and the columns later issues need.
+"""The founding spec's four tables (users, projects, bandits, transactions) and the columns we add.
 
 Names of the spec's tables and columns are a contract with other tools reading this database:
 never rename or drop them. Foreign keys use ``ON DELETE RESTRICT`` so that deleting a customer,
@@ -32,6 +32,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hotdeals.db.types import UTCDateTime, utcnow
+from hotdeals.vocabulary import (
+    MAX_EMAIL,
+    MAX_EMOJI,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_IMAGE_URL,
+    MAX_NAME,
+    PRICE_DECIMALS,
+    PRICE_DIGITS,
+    PolicyName,
+    ProjectStatus,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -41,7 +52,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-PROJECT_STATUSES = ("running", "paused", "ended")
+_STATUSES = ", ".join(f"'{status}'" for status in ProjectStatus)
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
@@ -59,8 +70,8 @@ class User(Base):
     __tablename__ = "users"
 
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
-    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(MAX_NAME), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     transactions: Mapped[list[Transaction]] = relationship(
@@ -74,7 +85,7 @@ class Project(Base):
     __tablename__ = "projects"
     __table_args__ = (
         CheckConstraint("number_of_bandits >= 0", name="number_of_bandits_non_negative"),
-        CheckConstraint("status IN ('running', 'paused', 'ended')", name="status_known"),
+        CheckConstraint(f"status IN ({_STATUSES})", name="status_known"),
         CheckConstraint("slots >= 1", name="slots_positive"),
         CheckConstraint("prior_alpha > 0 AND prior_beta > 0", name="prior_positive"),
         CheckConstraint("epsilon >= 0 AND epsilon <= 1", name="epsilon_probability"),
@@ -83,16 +94,22 @@ class Project(Base):
     )
 
     project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    project_name: Mapped[str] = mapped_column(String(MAX_NAME), nullable=False)
     project_description: Mapped[str | None] = mapped_column(Text)
     number_of_bandits: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default=text("0")
     )
     status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default="running", server_default="running"
+        String(16),
+        nullable=False,
+        default=ProjectStatus.RUNNING.value,
+        server_default=ProjectStatus.RUNNING.value,
     )
     policy: Mapped[str] = mapped_column(
-        String(32), nullable=False, default="thompson", server_default="thompson"
+        String(32),
+        nullable=False,
+        default=PolicyName.THOMPSON.value,
+        server_default=PolicyName.THOMPSON.value,
     )
     epsilon: Mapped[float] = mapped_column(
         Float, nullable=False, default=0.1, server_default=text("0.1")
@@ -148,7 +165,7 @@ class Bandit(Base):
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.project_id", ondelete="RESTRICT"), nullable=False, index=True
     )
-    bandit_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    bandit_name: Mapped[str] = mapped_column(String(MAX_NAME), nullable=False)
     alpha: Mapped[float] = mapped_column(Float, nullable=False, default=1.0)
     beta: Mapped[float] = mapped_column(Float, nullable=False, default=1.0)
     n: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
@@ -162,9 +179,9 @@ class Bandit(Base):
         Boolean, nullable=False, default=True, server_default=true()
     )
     description: Mapped[str | None] = mapped_column(Text)
-    price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
-    emoji: Mapped[str | None] = mapped_column(String(16))
-    image_url: Mapped[str | None] = mapped_column(String(2000))
+    price: Mapped[Decimal | None] = mapped_column(Numeric(PRICE_DIGITS, PRICE_DECIMALS))
+    emoji: Mapped[str | None] = mapped_column(String(MAX_EMOJI))
+    image_url: Mapped[str | None] = mapped_column(String(MAX_IMAGE_URL))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="bandits", foreign_keys=[project_id])
@@ -217,7 +234,7 @@ class RankRequest(Base):
 
     __tablename__ = "rank_requests"
 
-    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(MAX_IDEMPOTENCY_KEY), primary_key=True)
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.project_id", ondelete="RESTRICT"), nullable=False
     )

@@ -1,4 +1,4 @@
-"""What the analyst sees: per-deal statistics, traffic over time, and the raw log as CSV.
+"""What the analyst sees: per-deal statistics, the winner, and traffic over time.
 
 Aggregation happens in the database (counters on ``bandits``, GROUP BY on ``transactions``);
 only one row per deal, or per deal and time bucket, ever reaches Python.
@@ -6,21 +6,20 @@ only one row per deal, or per deal and time bucket, ever reaches Python.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import ColumnElement, Engine, case, func, select
+from numpy.typing import NDArray
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from hotdeals.bandit import WinnerRule, arm_statistics, credible_interval, posterior_mean
-from hotdeals.db.models import Bandit, Project, Transaction
+from hotdeals.db.models import Bandit, Transaction
 from hotdeals.db.types import utcnow
-from hotdeals.errors import ProjectNotFound
+from hotdeals.services.projects import require_project
 
 Bucket = Literal["hour", "day"]
 
@@ -45,9 +44,16 @@ class DealStats:
 
 @dataclass(frozen=True, slots=True)
 class Winner:
+    """The campaign's winning deal and its P(best).
+
+    ``chosen`` is true when the analyst named it on ending the campaign, false when the winner
+    rule (P(best) and impressions thresholds) found it.
+    """
+
     bandit_id: int
     bandit_name: str
     prob_best: float
+    chosen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +63,15 @@ class ProjectStats:
     winner: Winner | None
 
 
-def require_project(session: Session, project_id: int) -> Project:
-    """The project, or :class:`ProjectNotFound`."""
-    project = session.get(Project, project_id)
-    if project is None:
-        raise ProjectNotFound(f"project {project_id} does not exist")
-    return project
-
-
 def project_stats(session: Session, project_id: int, *, draws: int = 20_000) -> ProjectStats:
     """Per-deal CTR, 95% credible interval, P(best) and expected loss, and the winner if any.
 
-    P(best) compares the active deals only: a deactivated deal cannot be shown, so it cannot
-    win. The Monte Carlo generator is seeded from the counts, so the same data always gives the
-    same figures (a dashboard refresh does not flicker).
+    The winner is the one the analyst named on ending the campaign when there is one
+    (``chosen``), else the one the winner rule finds, if any. P(best) compares the active deals
+    only: a deactivated deal cannot be shown, so it cannot win the rule (a deactivated deal the
+    analyst chose gets its P(best) against the active deals). The Monte Carlo generator is
+    seeded from the counts, so the same data always gives the same figures (a dashboard
+    refresh does not flicker).
     """
     project = require_project(session, project_id)
     since = utcnow() - timedelta(hours=24)
@@ -106,10 +107,14 @@ def project_stats(session: Session, project_id: int, *, draws: int = 20_000) -> 
             min_prob_best=project.min_prob_best, min_impressions=project.min_impressions
         )
         impressions = np.array([a.n for a in arms], dtype=np.int64)[active]
-        pick = rule.pick(live, impressions)
+        pick = None if project.winner_bandit_id is not None else rule.pick(live, impressions)
         if pick is not None:
             best = [a for a, on in zip(arms, active, strict=True) if on][pick]
             winner = Winner(best.bandit_id, best.bandit_name, float(live.prob_best[pick]))
+    if project.winner_bandit_id is not None:
+        winner = _chosen_winner(
+            project.winner_bandit_id, arms, prob_best, (alpha, beta, active), seed, draws
+        )
     deals = [
         DealStats(
             bandit_id=arm.bandit_id,
@@ -128,6 +133,30 @@ def project_stats(session: Session, project_id: int, *, draws: int = 20_000) -> 
         for i, arm in enumerate(arms)
     ]
     return ProjectStats(project_id, deals, winner)
+
+
+def _chosen_winner(
+    bandit_id: int,
+    arms: Sequence[Bandit],
+    prob_best: NDArray[np.float64],
+    posteriors: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]],
+    seed: list[int],
+    draws: int,
+) -> Winner | None:
+    """The analyst's winner with its P(best); a deactivated one is compared to the active deals."""
+    index = next((i for i, arm in enumerate(arms) if arm.bandit_id == bandit_id), None)
+    if index is None:
+        return None
+    chance = float(prob_best[index])
+    if np.isnan(chance):
+        alpha, beta, active = posteriors
+        compared = active.copy()
+        compared[index] = True
+        figures = arm_statistics(
+            alpha[compared], beta[compared], np.random.default_rng(seed), draws=draws
+        )
+        chance = float(figures.prob_best[int(compared[:index].sum())])
+    return Winner(arms[index].bandit_id, arms[index].bandit_name, chance, chosen=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,58 +209,3 @@ def time_series(
         )
         for row in session.execute(query)
     ]
-
-
-CSV_COLUMNS = (
-    "transaction_id",
-    "timestamp",
-    "customer_id",
-    "project_id",
-    "bandit_id",
-    "bandit_name",
-    "position",
-    "clicked",
-    "clicked_at",
-)
-
-
-def export_rows(
-    engine: Engine, project_id: int, *, chunk: int = 5_000
-) -> Iterator[tuple[object, ...]]:
-    """The project's log in id order, fetched in chunks (constant memory on any log size)."""
-    with Session(engine) as session:
-        query = (
-            select(
-                Transaction.transaction_id,
-                Transaction.timestamp,
-                Transaction.customer_id,
-                Transaction.project_id,
-                Transaction.bandit_id,
-                Bandit.bandit_name,
-                Transaction.position,
-                Transaction.clicked,
-                Transaction.clicked_at,
-            )
-            .join(Bandit, Bandit.bandit_id == Transaction.bandit_id)
-            .where(Transaction.project_id == project_id)
-            .order_by(Transaction.transaction_id)
-            .execution_options(yield_per=chunk)
-        )
-        for row in session.execute(query):
-            yield tuple(row)
-
-
-def csv_chunks(rows: Iterator[tuple[object, ...]], *, rows_per_chunk: int = 1_000) -> Iterator[str]:
-    """CSV text in pieces for a streamed HTTP response; timestamps in ISO 8601 UTC."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(
-            ["" if v is None else v.isoformat() if isinstance(v, datetime) else v for v in row]
-        )
-        if count % rows_per_chunk == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()

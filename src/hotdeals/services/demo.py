@@ -25,7 +25,8 @@ from hotdeals.db.models import Project, User
 from hotdeals.db.types import utcnow
 from hotdeals.errors import InvalidRequest
 from hotdeals.services import ranking
-from hotdeals.services.projects import DealSpec, ProjectSpec, create_project
+from hotdeals.services.projects import create_project
+from hotdeals.services.specs import DealSpec, ProjectSpec
 from hotdeals.services.users import create_user, find_user_by_email
 
 __all__ = ["DEMO_DEALS", "DEMO_PROJECT_NAME", "DemoDeal", "DemoPlan", "DemoResult", "seed_demo"]
@@ -147,7 +148,12 @@ def _create_campaign(session: Session, start: datetime) -> tuple[int, dict[int, 
             project_name=DEMO_PROJECT_NAME,
             project_description="This week's fruit and vegetable deals on the home page.",
             bandits=[
-                DealSpec(d.name, description=d.description, price=Decimal(d.price), emoji=d.emoji)
+                DealSpec(
+                    bandit_name=d.name,
+                    description=d.description,
+                    price=Decimal(d.price),
+                    emoji=d.emoji,
+                )
                 for d in DEMO_DEALS
             ],
         ),

@@ -7,7 +7,7 @@ answer that reaches a client is already durable.
 Two paths, one logic (:mod:`hotdeals.services.ranking`):
 
 * the fast path ranks from a project snapshot cached for a few milliseconds
-  (:mod:`~hotdeals.services.posteriors`) and hands the writes to the group commit
+  (:mod:`~hotdeals.services.snapshot_cache`) and hands the writes to the group commit
   (:mod:`~hotdeals.services.group_commit`), so the event loop never waits on a lock;
 * the exact path (:func:`ranking.rank_deals`, one transaction, fresh reads) serves
   Idempotency-Key requests, and any request the fast path is unsure about (a paused project, a
@@ -27,8 +27,8 @@ from hotdeals.db.models import User
 from hotdeals.errors import TransactionNotFound, UserNotFound
 from hotdeals.services import ranking
 from hotdeals.services.group_commit import GroupCommitter, StaleSnapshot
-from hotdeals.services.posteriors import SnapshotCache
 from hotdeals.services.ranking import ProjectSnapshot, Ranking
+from hotdeals.services.snapshot_cache import SnapshotCache
 
 _KNOWN_CUSTOMERS_CAP = 200_000
 

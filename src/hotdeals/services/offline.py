@@ -1,19 +1,17 @@
-"""Logged impressions out of and back into the analyst's hands: replay input and log export.
+"""Offline replay: a logged impression stream, from a CSV file or the database, replayed.
 
 Replay needs the whole log in time order as flat arrays (it walks it once, jumping from kept
 event to kept event), so loading builds compact NumPy arrays and never a list of row objects:
 only the columns replay reads are parsed, from a CSV file (the Open Bandit Dataset layout) or
-from a project's transactions by a streamed query. Export goes the other way, in bounded
-batches, so that a log of any size leaves the database with constant memory.
+from a project's transactions by a streamed query. (The log's export to CSV or Parquet is
+:mod:`hotdeals.services.export`.)
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from array import array
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,29 +20,19 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 from numpy.typing import NDArray
-from sqlalchemy import Engine, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotdeals.bandit import (
-    POLICY_NAMES,
-    BanditError,
-    Policy,
-    ReplayResult,
-    make_policy,
-    replay,
-)
+from hotdeals.bandit import POLICY_NAMES, Policy, ReplayResult, replay
 from hotdeals.db.models import Transaction
 from hotdeals.errors import InvalidRequest
-from hotdeals.services.analytics import CSV_COLUMNS, csv_chunks, export_rows, require_project
+from hotdeals.services.bandit_errors import bandit_errors_as_invalid_request, checked_policy
+from hotdeals.services.projects import require_project
 
 __all__ = [
     "EventLog",
     "check_policy",
-    "count_transactions",
-    "export_csv",
-    "export_parquet",
     "load_project_log",
     "read_log_csv",
     "replay_log",
@@ -54,22 +42,9 @@ REQUIRED_COLUMNS: Final = ("item_id", "click")
 OPTIONAL_COLUMNS: Final = ("position", "timestamp")
 # Rows fetched per round trip when streaming a project's log out of the database.
 _FETCH = 10_000
-# Rows per Parquet row group: large enough for good compression, small enough to stay bounded.
-_PARQUET_BATCH = 50_000
 
 Progress = Callable[[int], None]
-
-_PARQUET_TYPES: Final = {
-    "transaction_id": pa.int64(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "customer_id": pa.int64(),
-    "project_id": pa.int64(),
-    "bandit_id": pa.int64(),
-    "bandit_name": pa.string(),
-    "position": pa.int64(),
-    "clicked": pa.bool_(),
-    "clicked_at": pa.timestamp("us", tz="UTC"),
-}
+"""Called with the number of events loaded so far."""
 
 
 @dataclass(frozen=True)
@@ -176,117 +151,14 @@ def check_policy(policy: str, epsilon: float = 0.1) -> Policy:
     if policy not in POLICY_NAMES:
         valid = ", ".join(POLICY_NAMES)
         raise InvalidRequest(f"unknown policy {policy!r}; valid names are: {valid}")
-    try:
-        return make_policy(policy, epsilon=epsilon)
-    except BanditError as exc:
-        raise InvalidRequest(f"--epsilon: {exc}") from None
+    return checked_policy(policy, epsilon, context="--epsilon")
 
 
 def replay_log(log: EventLog, policy: str, *, epsilon: float = 0.1, seed: int = 0) -> ReplayResult:
     """Replay ``policy`` on ``log`` (Li et al., WSDM 2011); the seed reproduces the figures."""
     chosen = check_policy(policy, epsilon)
-    try:
+    with bandit_errors_as_invalid_request(log.source):
         return replay(chosen, log.item_ids, log.clicks, np.random.default_rng(seed), log.positions)
-    except BanditError as exc:
-        raise InvalidRequest(f"{log.source}: {exc}") from None
-
-
-def count_transactions(session: Session, project_id: int) -> int:
-    """How many rows an export of the project will write (for a progress bar's total)."""
-    require_project(session, project_id)
-    query = select(func.count()).where(Transaction.project_id == project_id)
-    return int(session.scalar(query) or 0)
-
-
-def export_csv(
-    engine: Engine, project_id: int, path: Path, progress: Progress | None = None
-) -> int:
-    """Write the project's log as CSV (the API's column layout); return the rows written."""
-    _require(engine, project_id)
-    counted = _Counted(export_rows(engine, project_id), progress)
-    with _replacing(path) as part, part.open("w", newline="", encoding="utf-8") as file:
-        for piece in csv_chunks(iter(counted)):
-            file.write(piece)
-    return counted.rows
-
-
-def export_parquet(
-    engine: Engine,
-    project_id: int,
-    path: Path,
-    progress: Progress | None = None,
-    *,
-    batch_rows: int = _PARQUET_BATCH,
-) -> int:
-    """Write the project's log as Parquet, one row group per batch; return the rows written.
-
-    Columns keep their types (timestamps as UTC microseconds, ``clicked`` as a boolean), which
-    is the point of Parquet over CSV for analysts loading the log into a data frame.
-    """
-    _require(engine, project_id)
-    schema = pa.schema([(name, _PARQUET_TYPES[name]) for name in CSV_COLUMNS])
-    counted = _Counted(export_rows(engine, project_id), progress)
-    with _replacing(path) as part, pq.ParquetWriter(part, schema) as writer:
-        batch: list[tuple[object, ...]] = []
-        for row in counted:
-            batch.append(row)
-            if len(batch) >= batch_rows:
-                writer.write_batch(_record_batch(batch, schema))
-                batch.clear()
-        if batch or counted.rows == 0:
-            writer.write_batch(_record_batch(batch, schema))
-    return counted.rows
-
-
-class _Counted:
-    """Rows passing through, counted, reporting progress every fetch-sized step."""
-
-    def __init__(self, rows: Iterator[tuple[object, ...]], progress: Progress | None) -> None:
-        self._rows = rows
-        self._progress = progress
-        self.rows = 0
-
-    def __iter__(self) -> Iterator[tuple[object, ...]]:
-        for row in self._rows:
-            self.rows += 1
-            if self._progress is not None and self.rows % _FETCH == 0:
-                self._progress(self.rows)
-            yield row
-        if self._progress is not None:
-            self._progress(self.rows)
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """Write beside the target and move into place on success, so no half file is ever left."""
-    if not path.parent.is_dir():
-        raise InvalidRequest(f"{path}: the folder {path.parent} does not exist")
-    part = path.with_name(path.name + ".part")
-    try:
-        yield part
-        os.replace(part, path)
-    except OSError as exc:
-        part.unlink(missing_ok=True)
-        raise InvalidRequest(f"{path}: cannot write it ({exc.strerror or exc})") from None
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-
-
-def _require(engine: Engine, project_id: int) -> None:
-    with Session(engine) as session:
-        require_project(session, project_id)
-
-
-def _record_batch(rows: list[tuple[object, ...]], schema: Any) -> Any:
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in CSV_COLUMNS]
-    return pa.RecordBatch.from_arrays(
-        [
-            pa.array(list(values), type=field.type)
-            for values, field in zip(columns, schema, strict=True)
-        ],
-        schema=schema,
-    )
 
 
 def _read_header(path: Path) -> list[str]:

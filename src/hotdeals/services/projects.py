@@ -6,16 +6,12 @@ equals the count of the project's bandits (``hotdeals db-check`` verifies it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from hotdeals.bandit import POLICY_NAMES, BanditError, make_policy
 from hotdeals.db.models import Bandit, Project
 from hotdeals.db.types import utcnow
 from hotdeals.errors import (
@@ -25,42 +21,17 @@ from hotdeals.errors import (
     InvalidStateChange,
     ProjectNotFound,
 )
+from hotdeals.services.bandit_errors import checked_policy
 from hotdeals.services.pagination import Page
+from hotdeals.services.specs import DealSpec, ProjectSpec
+from hotdeals.vocabulary import ProjectStatus
 
 # Which status may follow which: an ended campaign is final, so its history stays interpretable.
-TRANSITIONS = {
-    "running": {"running", "paused", "ended"},
-    "paused": {"paused", "running", "ended"},
-    "ended": {"ended"},
+TRANSITIONS: dict[str, set[str]] = {
+    ProjectStatus.RUNNING: {ProjectStatus.RUNNING, ProjectStatus.PAUSED, ProjectStatus.ENDED},
+    ProjectStatus.PAUSED: {ProjectStatus.PAUSED, ProjectStatus.RUNNING, ProjectStatus.ENDED},
+    ProjectStatus.ENDED: {ProjectStatus.ENDED},
 }
-
-
-@dataclass(frozen=True, slots=True)
-class DealSpec:
-    """What an analyst says about a new deal."""
-
-    bandit_name: str
-    description: str | None = None
-    price: Decimal | None = None
-    emoji: str | None = None
-    image_url: str | None = None
-    active: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectSpec:
-    """What an analyst says about a new campaign; defaults are DESIGN.md's."""
-
-    project_name: str
-    project_description: str | None = None
-    policy: str = "thompson"
-    epsilon: float = 0.1
-    slots: int = 3
-    prior_alpha: float = 1.0
-    prior_beta: float = 1.0
-    min_prob_best: float = 0.95
-    min_impressions: int = 100
-    bandits: Sequence[DealSpec] = field(default_factory=tuple)
 
 
 def validate_policy(policy: str, epsilon: float) -> None:
@@ -71,10 +42,7 @@ def validate_policy(policy: str, epsilon: float) -> None:
     """
     if not 0.0 <= epsilon <= 1.0:
         raise InvalidRequest(f"epsilon must be in [0, 1], got {epsilon!r}")
-    try:
-        make_policy(policy, epsilon=epsilon)
-    except BanditError as exc:
-        raise InvalidRequest(str(exc)) from None
+    checked_policy(policy, epsilon)
 
 
 def create_project(session: Session, spec: ProjectSpec) -> Project:
@@ -105,7 +73,16 @@ def create_project(session: Session, spec: ProjectSpec) -> Project:
     return project
 
 
+def require_project(session: Session, project_id: int) -> Project:
+    """The project alone (its deals not loaded), or :class:`ProjectNotFound`."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise ProjectNotFound(f"project {project_id} does not exist")
+    return project
+
+
 def get_project(session: Session, project_id: int) -> Project:
+    """The project with its deals loaded, or :class:`ProjectNotFound`."""
     project = session.scalars(
         select(Project)
         .where(Project.project_id == project_id)
@@ -239,7 +216,6 @@ def update_bandit(session: Session, bandit_id: int, changes: dict[str, Any]) -> 
 
 
 __all__ = [
-    "POLICY_NAMES",
     "DealSpec",
     "ProjectSpec",
     "add_bandit",
@@ -248,6 +224,7 @@ __all__ = [
     "get_project",
     "list_bandits",
     "list_projects",
+    "require_project",
     "update_bandit",
     "update_project",
 ]

@@ -115,6 +115,8 @@ def totals(stats: ProjectStats) -> Totals:
 def winner_text(stats: ProjectStats) -> str | None:
     if stats.winner is None:
         return None
+    if stats.winner.chosen:
+        return f"{stats.winner.bandit_name} was chosen as the winner when the campaign ended."
     return (
         f"{stats.winner.bandit_name} is the best deal with probability "
         f"{fmt_pct(stats.winner.prob_best)}. You can end the campaign with it as the winner."

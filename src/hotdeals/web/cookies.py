@@ -16,7 +16,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
-from hotdeals.api.state import AppState
+from hotdeals.http.state import AppState
 from hotdeals.web import security
 
 ADMIN_PATH = "/admin"

@@ -1,42 +1,39 @@
-"""The analyst's dashboard under ``/admin``: campaigns, their figures and their controls.
+"""The dashboard's two pages: the campaign list (with its create form) and one campaign's page.
 
-Sign-in takes the admin token once and gives a signed session cookie (:mod:`.cookies`); every
-POST checks that session and the form's CSRF token before anything else. The figures are the
-services' own (:mod:`hotdeals.services.analytics`), the controls call
-:mod:`hotdeals.services.projects` exactly as the management API does, and our errors
-(:class:`~hotdeals.errors.HotDealsError`) are shown on the page with the API's status codes.
+Both are read from the services (:mod:`hotdeals.services.projects`, the figures from
+:mod:`hotdeals.services.analytics`) and shown to a signed-in analyst only
+(:mod:`.dashboard_auth`); the controls (:mod:`.dashboard_controls`) render them again with a
+form's errors and values when a change is refused.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from hotdeals.api.auth import token_matches
-from hotdeals.api.deps import StateDep
-from hotdeals.api.errors import status_for
-from hotdeals.api.schemas import MAX_SLOTS
-from hotdeals.api.state import AppState
-from hotdeals.db.models import PROJECT_STATUSES
-from hotdeals.errors import BanditNotFound, HotDealsError, ProjectNotFound
+from hotdeals.errors import ProjectNotFound
+from hotdeals.http.deps import StateDep
+from hotdeals.http.state import AppState
 from hotdeals.services import analytics, projects
-from hotdeals.services.projects import POLICY_NAMES
+from hotdeals.vocabulary import MAX_SLOTS, PolicyName
 from hotdeals.web import charts
 from hotdeals.web.assets import PLOTLY_URL
-from hotdeals.web.cookies import Admin, Visit
-from hotdeals.web.forms import DEAL_LINE_HELP, FormError, deal_from_form, parse_id, project_spec
-from hotdeals.web.rendering import json_response, redirect, render
+from hotdeals.web.cookies import Admin
+from hotdeals.web.dashboard_auth import PageAdmin, problem_page
+from hotdeals.web.errors import ShowPage
+from hotdeals.web.forms import DEAL_LINE_HELP, DealForm, ProjectForm, parse_id
+from hotdeals.web.rendering import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-FormField = Annotated[str, Form()]
 PAGE_SIZE = 50
 REFRESH_MS = 5000
 
+# What a control did, shown once after its redirect (``?done=<code>``).
 DONE = {
     "created": "Campaign created and running: the storefront can show it now.",
     "paused": "Campaign paused: the storefront shows a “come back soon” message.",
@@ -45,105 +42,44 @@ DONE = {
     "deal-added": "Deal added: it starts at the prior, so the policy explores it at once.",
     "deal-off": "Deal deactivated: it is no longer shown; its history is kept.",
     "deal-on": "Deal reactivated: it is ranked again.",
-    "signed-out": "You are signed out.",
 }
-STATUS_DONE = {"paused": "paused", "running": "resumed", "ended": "ended"}
 
 
 def stamp(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
-# Refusals --------------------------------------------------------------------------------
+def flash(request: Request) -> str | None:
+    return DONE.get(request.query_params.get("done", ""))
 
 
-def problem(title: str, text: str, status_code: int, admin: Admin | None = None) -> Response:
-    return render(
-        "problem.html",
-        {
-            "title": title,
-            "text": text,
-            "back_url": "/admin",
-            "back_label": "Back to the dashboard",
-            "admin_csrf": admin.csrf if admin else "",
-        },
-        status_code=status_code,
-    )
+# Ids in paths -----------------------------------------------------------------------------
 
 
-def refused(admin: Admin, csrf: str) -> Response | None:
-    """Why this POST may not go on (signed out: 401, forged or stale form: 403), or None."""
-    if not admin.signed_in:
-        return problem(
-            "Please sign in again",
-            "Your dashboard session has expired or you are not signed in.",
-            401,
-        )
-    if not admin.form_ok(csrf):
-        return problem(
-            "This form has expired",
-            "The dashboard only accepts forms from its own pages. Reload the page and try again.",
-            403,
-            admin,
-        )
-    return None
+def not_found(what: str) -> Response:
+    return problem_page(f"No such {what}", f"That {what} does not exist.", 404)
 
 
-# Sign-in ---------------------------------------------------------------------------------
+async def path_project_id(project_id: str) -> int:
+    """The campaign a path names; an id that cannot exist is a 404 page like an unknown one."""
+    parsed = parse_id(project_id)
+    if parsed is None:
+        raise ShowPage(not_found("campaign"))
+    return parsed
 
 
-def login_page(
-    request: Request, state: AppState, *, error: str | None = None, status_code: int = 200
-) -> Response:
-    visit = Visit(request, state)
-    response = render(
-        "admin_login.html",
-        {
-            "csrf": visit.csrf,
-            "error": error,
-            "enabled": state.admin_token is not None,
-            "flash": DONE.get(request.query_params.get("done", "")),
-            "admin_csrf": "",
-        },
-        status_code=status_code,
-    )
-    return visit.finish(response, signed_in=visit.customer_id is not None)
+async def path_bandit_id(bandit_id: str) -> int:
+    """The deal a path names; an id that cannot exist is a 404 page like an unknown one."""
+    parsed = parse_id(bandit_id)
+    if parsed is None:
+        raise ShowPage(not_found("deal"))
+    return parsed
 
 
-@router.post("/login")
-def login(
-    request: Request, state: StateDep, csrf: FormField = "", token: FormField = ""
-) -> Response:
-    """Trade the admin token for a session cookie; a wrong token is refused with a message."""
-    visit = Visit(request, state)
-    if not visit.form_ok(csrf):
-        return problem(
-            "This form has expired",
-            "Reload the sign-in page and try again.",
-            403,
-        )
-    if not token_matches(state, token.strip()):
-        return login_page(
-            request,
-            state,
-            error="That admin token is not right. Please try again.",
-            status_code=401,
-        )
-    return Admin(request, state).start(redirect("/admin"))
-
-
-@router.get("/login")
-def login_form() -> Response:
-    return redirect("/admin")
-
-
-@router.post("/logout")
-def logout(request: Request, state: StateDep, csrf: FormField = "") -> Response:
-    """End the session; the form needs its token, so no other site can sign the analyst out."""
-    admin = Admin(request, state)
-    if admin.signed_in and (refusal := refused(admin, csrf)) is not None:
-        return refusal
-    return Admin.end(redirect("/admin?done=signed-out"))
+# Declared after the admin in a route's parameters, so a stranger is refused before any id
+# is looked at (FastAPI solves dependencies in their order).
+ProjectId = Annotated[int, Depends(path_project_id)]
+BanditId = Annotated[int, Depends(path_bandit_id)]
 
 
 # Campaign list ---------------------------------------------------------------------------
@@ -191,7 +127,7 @@ def projects_page(
     admin: Admin,
     *,
     errors: list[str] | None = None,
-    values: dict[str, str] | None = None,
+    form: ProjectForm | None = None,
     status_code: int = 200,
 ) -> Response:
     offset = parse_id(request.query_params.get("offset")) or 0
@@ -204,11 +140,10 @@ def projects_page(
             "total": total,
             "offset": offset,
             "page_size": PAGE_SIZE,
-            "flash": DONE.get(request.query_params.get("done", "")),
+            "flash": flash(request),
             "errors": errors or [],
-            "values": values
-            or {"name": "", "description": "", "policy": "thompson", "slots": "3", "deals": ""},
-            "policies": POLICY_NAMES,
+            "values": form or ProjectForm(),
+            "policies": list(PolicyName),
             "max_slots": MAX_SLOTS,
             "deal_help": DEAL_LINE_HELP,
         },
@@ -217,54 +152,9 @@ def projects_page(
 
 
 @router.get("")
-def dashboard(request: Request, state: StateDep) -> Response:
-    """Sign-in form, or the campaigns (newest first) with their totals and the create form."""
-    admin = Admin(request, state)
-    if not admin.signed_in:
-        return login_page(request, state)
+def dashboard(request: Request, state: StateDep, admin: PageAdmin) -> Response:
+    """The campaigns (newest first) with their totals and the create form."""
     return projects_page(request, state, admin)
-
-
-@router.post("/projects")
-def create_project(
-    request: Request,
-    state: StateDep,
-    csrf: FormField = "",
-    project_name: FormField = "",
-    project_description: FormField = "",
-    policy: FormField = "thompson",
-    slots: FormField = "3",
-    deals: FormField = "",
-) -> Response:
-    admin = Admin(request, state)
-    if (refusal := refused(admin, csrf)) is not None:
-        return refusal
-    values = {
-        "name": project_name,
-        "description": project_description,
-        "policy": policy,
-        "slots": slots,
-        "deals": deals,
-    }
-    try:
-        spec = project_spec(
-            name=project_name,
-            description=project_description,
-            policy=policy,
-            slots=slots,
-            deals=deals,
-        )
-        with state.sessions.begin() as session:
-            project_id = projects.create_project(session, spec).project_id
-    except FormError as exc:
-        return projects_page(
-            request, state, admin, errors=exc.messages, values=values, status_code=400
-        )
-    except HotDealsError as exc:
-        return projects_page(
-            request, state, admin, errors=[str(exc)], values=values, status_code=status_for(exc)
-        )
-    return redirect(f"/admin/projects/{project_id}?done=created")
 
 
 # One campaign ----------------------------------------------------------------------------
@@ -324,13 +214,13 @@ def project_page(
     project_id: int,
     *,
     errors: list[str] | None = None,
-    values: dict[str, str] | None = None,
+    form: DealForm | None = None,
     status_code: int = 200,
 ) -> Response:
     try:
         view, stats = load_project(state, project_id)
     except ProjectNotFound as exc:
-        return problem("No such campaign", str(exc).capitalize() + ".", 404, admin)
+        return problem_page("No such campaign", str(exc).capitalize() + ".", 404)
     return render(
         "admin_project.html",
         {
@@ -341,10 +231,9 @@ def project_page(
             "totals": charts.totals(stats),
             "winner": charts.winner_text(stats),
             "suggested": stats.winner.bandit_id if stats.winner else None,
-            "flash": DONE.get(request.query_params.get("done", "")),
+            "flash": flash(request),
             "errors": errors or [],
-            "values": values
-            or {"name": "", "price": "", "emoji": "", "description": "", "image_url": ""},
+            "values": form or DealForm(),
             "plotly_url": PLOTLY_URL,
             "refresh_ms": REFRESH_MS,
             "chart_ids": charts.CHART_IDS,
@@ -353,197 +242,9 @@ def project_page(
     )
 
 
-def not_found(admin: Admin, what: str = "campaign") -> Response:
-    return problem(f"No such {what}", f"That {what} does not exist.", 404, admin)
-
-
 @router.get("/projects/{project_id}")
-def project_detail(request: Request, state: StateDep, project_id: str) -> Response:
+def project_detail(
+    request: Request, state: StateDep, admin: PageAdmin, project_id: ProjectId
+) -> Response:
     """The arm table, the winner suggestion, the charts and the controls of one campaign."""
-    admin = Admin(request, state)
-    if not admin.signed_in:
-        return login_page(request, state)
-    pid = parse_id(project_id)
-    if pid is None:
-        return not_found(admin)
-    return project_page(request, state, admin, pid)
-
-
-def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
-    """Everything the project page refreshes: formatted cells, raw figures and the charts."""
-    with state.sessions() as session:
-        project = projects.get_project(session, project_id)
-        stats = analytics.project_stats(
-            session, project_id, draws=state.settings.hotdeals_stats_draws
-        )
-        chosen = bucket if bucket in ("hour", "day") else "hour"
-        points = analytics.time_series(session, project_id, "day" if chosen == "day" else "hour")
-        if bucket not in ("hour", "day") and charts.hourly_is_too_fine(points):
-            chosen, points = "day", analytics.time_series(session, project_id, "day")
-        series = charts.align(points, [b.bandit_id for b in project.bandits], chosen)
-        figures = charts.figures(stats, project.bandits, series)
-        status = project.status
-        name = project.project_name
-    return {
-        "project": {"project_id": project_id, "project_name": name, "status": status},
-        "totals": asdict(charts.totals(stats)),
-        "rows": [{"bandit_id": r.bandit_id, "cells": r.cells} for r in charts.arm_rows(stats)],
-        "winner": charts.winner_text(stats),
-        "stats": {
-            "bandits": [asdict(d) for d in stats.bandits],
-            "winner": asdict(stats.winner) if stats.winner else None,
-        },
-        "series": {
-            "bucket": series.bucket,
-            "buckets": series.buckets,
-            "impressions": {str(k): v for k, v in series.impressions.items()},
-            "clicks": {str(k): v for k, v in series.clicks.items()},
-            "share": {str(k): v for k, v in series.share.items()},
-        },
-        "charts": figures,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
-@router.get("/projects/{project_id}/data.json")
-def project_data(
-    request: Request, state: StateDep, project_id: str, bucket: str = "auto"
-) -> Response:
-    """What the open project page polls every few seconds (same session cookie as the page)."""
-    admin = Admin(request, state)
-    if not admin.signed_in:
-        return json_response({"detail": "sign in to the dashboard again"}, 401)
-    pid = parse_id(project_id)
-    if pid is None:
-        return json_response({"detail": f"project {project_id} does not exist"}, 404)
-    try:
-        return json_response(payload(state, pid, bucket))
-    except ProjectNotFound as exc:
-        return json_response({"detail": str(exc)}, 404)
-
-
-@router.post("/projects/{project_id}/deals")
-def add_deal(
-    request: Request,
-    state: StateDep,
-    project_id: str,
-    csrf: FormField = "",
-    bandit_name: FormField = "",
-    price: FormField = "",
-    emoji: FormField = "",
-    description: FormField = "",
-    image_url: FormField = "",
-) -> Response:
-    admin = Admin(request, state)
-    if (refusal := refused(admin, csrf)) is not None:
-        return refusal
-    pid = parse_id(project_id)
-    if pid is None:
-        return not_found(admin)
-    values = {
-        "name": bandit_name,
-        "price": price,
-        "emoji": emoji,
-        "description": description,
-        "image_url": image_url,
-    }
-    try:
-        deal = deal_from_form(
-            name=bandit_name,
-            price=price,
-            emoji=emoji,
-            description=description,
-            image_url=image_url,
-        )
-        with state.sessions.begin() as session:
-            projects.add_bandit(session, pid, deal)
-    except FormError as exc:
-        return project_page(
-            request, state, admin, pid, errors=exc.messages, values=values, status_code=400
-        )
-    except HotDealsError as exc:
-        return project_page(
-            request,
-            state,
-            admin,
-            pid,
-            errors=[str(exc)],
-            values=values,
-            status_code=status_for(exc),
-        )
-    return redirect(f"/admin/projects/{pid}?done=deal-added#deals")
-
-
-@router.post("/projects/{project_id}/status")
-def change_status(
-    request: Request,
-    state: StateDep,
-    project_id: str,
-    csrf: FormField = "",
-    status: FormField = "",
-    winner_bandit_id: FormField = "",
-) -> Response:
-    """Pause, resume, or end (optionally naming the winner): the life cycle is the service's."""
-    admin = Admin(request, state)
-    if (refusal := refused(admin, csrf)) is not None:
-        return refusal
-    pid = parse_id(project_id)
-    if pid is None:
-        return not_found(admin)
-    if status not in PROJECT_STATUSES:
-        return project_page(
-            request, state, admin, pid, errors=["Choose pause, resume or end."], status_code=400
-        )
-    changes: dict[str, object] = {"status": status}
-    if status == "ended" and winner_bandit_id:
-        winner = parse_id(winner_bandit_id)
-        if winner is None:
-            return project_page(
-                request,
-                state,
-                admin,
-                pid,
-                errors=["Choose the winner from the list."],
-                status_code=400,
-            )
-        changes["winner_bandit_id"] = winner
-    try:
-        with state.sessions.begin() as session:
-            projects.update_project(session, pid, changes)
-    except ProjectNotFound:
-        return not_found(admin)
-    except HotDealsError as exc:
-        return project_page(
-            request, state, admin, pid, errors=[str(exc)], status_code=status_for(exc)
-        )
-    return redirect(f"/admin/projects/{pid}?done={STATUS_DONE[status]}")
-
-
-@router.post("/deals/{bandit_id}/active")
-def set_active(
-    request: Request,
-    state: StateDep,
-    bandit_id: str,
-    csrf: FormField = "",
-    active: FormField = "",
-) -> Response:
-    """Deactivate (never shown again, history kept) or reactivate a deal."""
-    admin = Admin(request, state)
-    if (refusal := refused(admin, csrf)) is not None:
-        return refusal
-    bid = parse_id(bandit_id)
-    if bid is None:
-        return not_found(admin, "deal")
-    if active not in ("true", "false"):
-        return problem("Choose deactivate or reactivate", "The form was incomplete.", 400, admin)
-    try:
-        with state.sessions.begin() as session:
-            project_id = projects.update_bandit(
-                session, bid, {"active": active == "true"}
-            ).project_id
-    except BanditNotFound:
-        return not_found(admin, "deal")
-    except HotDealsError as exc:
-        return problem("That did not work", str(exc), status_for(exc), admin)
-    done = "deal-on" if active == "true" else "deal-off"
-    return redirect(f"/admin/projects/{project_id}?done={done}#deals")
+    return project_page(request, state, admin, project_id)

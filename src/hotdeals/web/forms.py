@@ -1,9 +1,10 @@
-"""Turn the dashboard's HTML forms into the service's specs, with messages people can act on.
+"""What the pages' HTML forms send (one model per form), and how it becomes the service's specs.
 
-The limits are the API's: the form values go through the very pydantic models of
-:mod:`hotdeals.api.schemas`, so a name, a price or a slot count refused by ``POST /api/projects``
-is refused here too, for the same reason. Only the wording of the errors differs: a line number
-and a field label instead of a JSON path.
+A form is text: every field is a string and a missing one is empty (or the form's default), so a
+form model never refuses a request; unknown fields are ignored. The limits are the services':
+the values go through :mod:`hotdeals.services.specs`, so a name, a price or a slot count refused
+by ``POST /api/projects`` is refused here too, for the same reason. Only the wording of the
+errors differs: a line number and a field label instead of a JSON path.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hotdeals.api.params import MAX_ID
-from hotdeals.api.routers.projects import deal_spec
-from hotdeals.api.schemas import MAX_SLOTS, DealIn, ProjectIn
-from hotdeals.services.projects import DealSpec, ProjectSpec
+from hotdeals.services.specs import DealSpec, ProjectSpec
+from hotdeals.vocabulary import DEFAULT_POLICY, DEFAULT_SLOTS, MAX_ID, MAX_SLOTS
 
 LABELS = {
     "project_name": "Name",
@@ -33,6 +33,83 @@ LABELS = {
 }
 CURRENCY_SIGNS = "€$£ "
 DEAL_LINE_HELP = "one deal per line: name | price | emoji | description (all but the name optional)"
+
+
+# What the forms send ----------------------------------------------------------------------
+
+
+class PostedForm(BaseModel):
+    """Text fields with defaults, unknown fields ignored: the ``csrf`` field, say, is read by
+    the dependency that checks it (:func:`posted_csrf`), before the route runs."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ProjectForm(PostedForm):
+    """The dashboard's "new campaign" form."""
+
+    project_name: str = ""
+    project_description: str = ""
+    policy: str = DEFAULT_POLICY.value
+    slots: str = str(DEFAULT_SLOTS)
+    deals: str = ""
+
+
+class DealForm(PostedForm):
+    """The project page's "add a deal" form."""
+
+    bandit_name: str = ""
+    price: str = ""
+    emoji: str = ""
+    description: str = ""
+    image_url: str = ""
+
+
+class StatusForm(PostedForm):
+    """Pause, resume or end a campaign (ending may name the winner)."""
+
+    status: str = ""
+    winner_bandit_id: str = ""
+
+
+class ActiveForm(PostedForm):
+    """Deactivate (``"false"``) or reactivate (``"true"``) a deal."""
+
+    active: str = ""
+
+
+class SignInForm(PostedForm):
+    """The dashboard's sign-in: the admin token."""
+
+    token: str = ""
+
+
+class ShopForm(PostedForm):
+    """Every storefront form sends back the campaign the shopper is on, if they asked for one."""
+
+    project: str = ""
+
+
+class CustomerForm(ShopForm):
+    """The shop's sign-in: an email, and a name when the email is new."""
+
+    email: str = ""
+    name: str = ""
+
+
+class BasketForm(ShopForm):
+    """ "Add to basket" without JavaScript: the impression that was clicked."""
+
+    transaction_id: str = ""
+
+
+async def posted_csrf(request: Request) -> str:
+    """The ``csrf`` field of the posted form, or "" (FastAPI has parsed the form already)."""
+    value = (await request.form()).get("csrf")
+    return value if isinstance(value, str) else ""
+
+
+# From forms to specs ----------------------------------------------------------------------
 
 
 class FormError(ValueError):
@@ -97,47 +174,39 @@ def _messages(exc: ValidationError, deal_lines: Sequence[DealLine] = ()) -> list
     return messages
 
 
-def project_spec(
-    *, name: str, description: str, policy: str, slots: str, deals: str
-) -> ProjectSpec:
+def project_spec(form: ProjectForm) -> ProjectSpec:
     """The spec of a new campaign from the create form; :class:`FormError` if anything is off."""
-    lines = parse_deal_lines(deals)
-    slots = slots.strip() or "3"
+    lines = parse_deal_lines(form.deals)
+    slots = form.slots.strip() or str(DEFAULT_SLOTS)
     if not (slots.isascii() and slots.isdigit()):
         # The API's numbers are strict (a JSON client must send 3, not "3"); a form only ever
         # sends text, so the whole number is read here and its range left to the schema.
         raise FormError([f"Slots: enter a whole number from 1 to {MAX_SLOTS}"])
     try:
-        body = ProjectIn.model_validate(
+        return ProjectSpec.model_validate(
             {
-                "project_name": name,
-                "project_description": description.strip() or None,
-                "policy": policy or "thompson",
+                "project_name": form.project_name,
+                "project_description": form.project_description.strip() or None,
+                "policy": form.policy or DEFAULT_POLICY,
                 "slots": int(slots),
                 "bandits": [line.fields for line in lines],
             }
         )
     except ValidationError as exc:
         raise FormError(_messages(exc, lines)) from None
-    return ProjectSpec(
-        **body.model_dump(exclude={"bandits"}), bandits=[deal_spec(d) for d in body.bandits]
-    )
 
 
-def deal_from_form(
-    *, name: str, price: str, emoji: str, description: str, image_url: str
-) -> DealSpec:
-    """The spec of one deal from the add-deal form."""
+def deal_spec(form: DealForm) -> DealSpec:
+    """The spec of one deal from the add-deal form; :class:`FormError` if anything is off."""
     try:
-        body = DealIn.model_validate(
+        return DealSpec.model_validate(
             {
-                "bandit_name": name,
-                "price": price.strip(CURRENCY_SIGNS) or None,
-                "emoji": emoji.strip() or None,
-                "description": description.strip() or None,
-                "image_url": image_url.strip() or None,
+                "bandit_name": form.bandit_name,
+                "price": form.price.strip(CURRENCY_SIGNS) or None,
+                "emoji": form.emoji.strip() or None,
+                "description": form.description.strip() or None,
+                "image_url": form.image_url.strip() or None,
             }
         )
     except ValidationError as exc:
         raise FormError(_messages(exc)) from None
-    return deal_spec(body)

@@ -101,6 +101,14 @@ def render(template: str, context: dict[str, Any], status_code: int = 200) -> HT
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
+def problem(
+    title: str, text: str, status_code: int, *, back_url: str, back_label: str
+) -> HTMLResponse:
+    """A page that says what went wrong, with one way back."""
+    context = {"title": title, "text": text, "back_url": back_url, "back_label": back_label}
+    return render("problem.html", context, status_code=status_code)
+
+
 def json_response(payload: dict[str, Any], status_code: int = 200) -> JSONResponse:
     return JSONResponse(payload, status_code=status_code, headers={"Cache-Control": "no-store"})
 

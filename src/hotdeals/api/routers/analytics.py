@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from hotdeals.api.auth import AdminDep
-from hotdeals.api.deps import StateDep
-from hotdeals.api.params import ProjectId
+from hotdeals.api.params import NoQuery, ProjectId, SeriesQuery
 from hotdeals.api.responses import errors
 from hotdeals.api.schemas import (
     DealStatsOut,
@@ -18,7 +16,9 @@ from hotdeals.api.schemas import (
     TimeSeriesOut,
     WinnerOut,
 )
-from hotdeals.services import analytics
+from hotdeals.http.auth import AdminDep
+from hotdeals.http.deps import StateDep
+from hotdeals.services import analytics, export, projects
 
 router = APIRouter(prefix="/api/projects", tags=["analytics"], dependencies=[AdminDep])
 
@@ -28,10 +28,12 @@ router = APIRouter(prefix="/api/projects", tags=["analytics"], dependencies=[Adm
     response_model=StatsOut,
     summary="Per-deal CTR, credible intervals, P(best), expected loss and the winner",
     responses=errors(401, 404),
+    dependencies=[NoQuery],
 )
 def stats(project_id: ProjectId, state: StateDep) -> StatsOut:
-    """`winner` is set when one active deal has P(best) >= the project's `min_prob_best` and
-    every active deal has at least `min_impressions` impressions; otherwise null."""
+    """`winner` is the deal the analyst named on ending the campaign (`chosen: true`); else,
+    while none was named, the active deal with P(best) >= the project's `min_prob_best` when
+    every active deal has at least `min_impressions` impressions (`chosen: false`); else null."""
     with state.sessions() as session:
         result = analytics.project_stats(
             session, project_id, draws=state.settings.hotdeals_stats_draws
@@ -52,8 +54,9 @@ def stats(project_id: ProjectId, state: StateDep) -> StatsOut:
     responses=errors(401, 404),
 )
 def timeseries(
-    project_id: ProjectId, state: StateDep, bucket: Literal["hour", "day"] = "hour"
+    project_id: ProjectId, state: StateDep, query: Annotated[SeriesQuery, Query()]
 ) -> TimeSeriesOut:
+    bucket = query.bucket
     with state.sessions() as session:
         points = analytics.time_series(session, project_id, bucket)
     return TimeSeriesOut(
@@ -71,14 +74,15 @@ def timeseries(
         200: {"content": {"text/csv": {}}, "description": "One row per impression"},
         **errors(401, 404),
     },
+    dependencies=[NoQuery],
 )
 def export_csv(project_id: ProjectId, state: StateDep) -> StreamingResponse:
     """Rows in `transaction_id` order; timestamps in ISO 8601 UTC. Memory stays constant
     whatever the size of the log."""
     with state.sessions() as session:  # a 404 before the stream starts, not in its middle
-        analytics.require_project(session, project_id)
+        projects.require_project(session, project_id)
     return StreamingResponse(
-        analytics.csv_chunks(analytics.export_rows(state.engine, project_id)),
+        export.csv_chunks(export.export_rows(state.engine, project_id)),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="project-{project_id}.csv"'},
     )

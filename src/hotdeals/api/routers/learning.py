@@ -11,10 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from hotdeals.api.deps import StateDep
-from hotdeals.api.params import ProjectId, TransactionId
+from hotdeals.api.params import NoQuery, ProjectId, TransactionId
 from hotdeals.api.responses import errors
 from hotdeals.api.schemas import ClickOut, RankedDealOut, RankIn, RankOut
+from hotdeals.http.deps import StateDep
+from hotdeals.vocabulary import MAX_IDEMPOTENCY_KEY
 
 router = APIRouter(prefix="/api", tags=["learning loop"])
 
@@ -24,6 +25,7 @@ router = APIRouter(prefix="/api", tags=["learning loop"])
     response_model=RankOut,
     summary="Rank the deals for a customer and log the impressions",
     responses=errors(404, 409, 413),
+    dependencies=[NoQuery],
 )
 async def rank(
     project_id: ProjectId,
@@ -33,7 +35,7 @@ async def rank(
         str | None,
         Header(
             min_length=1,
-            max_length=200,
+            max_length=MAX_IDEMPOTENCY_KEY,
             description="A retry with the same key returns the same deals and logs nothing twice",
         ),
     ] = None,
@@ -65,6 +67,7 @@ async def rank(
     response_model=ClickOut,
     summary="Report a click on a shown deal",
     responses=errors(404, 413),
+    dependencies=[NoQuery],
 )
 async def click(transaction_id: TransactionId, state: StateDep) -> Response:
     """Idempotent: the first click counts, a repeated one changes nothing and says

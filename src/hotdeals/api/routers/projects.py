@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from hotdeals.api.auth import AdminDep
-from hotdeals.api.deps import StateDep
-from hotdeals.api.params import BanditId, Limit, Offset, ProjectId
+from fastapi import APIRouter, Query
+
+from hotdeals.api.params import BanditId, NoQuery, ProjectId, ProjectsQuery
 from hotdeals.api.responses import errors
 from hotdeals.api.schemas import (
     BanditOut,
@@ -17,16 +17,13 @@ from hotdeals.api.schemas import (
     ProjectIn,
     ProjectOut,
     ProjectPatch,
-    Status,
 )
+from hotdeals.http.auth import AdminDep
+from hotdeals.http.deps import StateDep
 from hotdeals.services import projects
-from hotdeals.services.projects import DealSpec, ProjectSpec
+from hotdeals.services.specs import DealSpec, ProjectSpec
 
 router = APIRouter(prefix="/api", tags=["projects"], dependencies=[AdminDep])
-
-
-def deal_spec(deal: DealIn) -> DealSpec:
-    return DealSpec(**deal.model_dump())
 
 
 @router.post(
@@ -35,12 +32,11 @@ def deal_spec(deal: DealIn) -> DealSpec:
     response_model=ProjectDetail,
     summary="Create a campaign with its deals",
     responses=errors(400, 401, 409, 413),
+    dependencies=[NoQuery],
 )
 def create_project(body: ProjectIn, state: StateDep) -> ProjectDetail:
     """The campaign starts running; every deal starts at the prior (alpha0, beta0)."""
-    spec = ProjectSpec(
-        **body.model_dump(exclude={"bandits"}), bandits=[deal_spec(d) for d in body.bandits]
-    )
+    spec = ProjectSpec.model_validate(body.model_dump())
     with state.sessions.begin() as session:
         project = projects.create_project(session, spec)
         return ProjectDetail.model_validate(project)
@@ -52,12 +48,8 @@ def create_project(body: ProjectIn, state: StateDep) -> ProjectDetail:
     summary="Campaigns, newest first",
     responses=errors(401),
 )
-def list_projects(
-    state: StateDep,
-    status: Status | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> PageOut[ProjectOut]:
+def list_projects(state: StateDep, query: Annotated[ProjectsQuery, Query()]) -> PageOut[ProjectOut]:
+    status, limit, offset = query.status, query.limit, query.offset
     with state.sessions() as session:
         page = projects.list_projects(session, limit=limit, offset=offset, status=status)
         return PageOut[ProjectOut](
@@ -73,6 +65,7 @@ def list_projects(
     response_model=ProjectDetail,
     summary="One campaign with its deals",
     responses=errors(401, 404),
+    dependencies=[NoQuery],
 )
 def get_project(project_id: ProjectId, state: StateDep) -> ProjectDetail:
     with state.sessions() as session:
@@ -84,6 +77,7 @@ def get_project(project_id: ProjectId, state: StateDep) -> ProjectDetail:
     response_model=ProjectDetail,
     summary="Change, pause, resume or end a campaign",
     responses=errors(400, 401, 404, 409, 413),
+    dependencies=[NoQuery],
 )
 def update_project(project_id: ProjectId, body: ProjectPatch, state: StateDep) -> ProjectDetail:
     """`status`: running <-> paused, and either to `ended` (final). A winner is named with
@@ -99,11 +93,14 @@ def update_project(project_id: ProjectId, body: ProjectPatch, state: StateDep) -
     response_model=BanditOut,
     summary="Add a deal to a campaign",
     responses=errors(401, 404, 409, 413),
+    dependencies=[NoQuery],
 )
 def add_bandit(project_id: ProjectId, body: DealIn, state: StateDep) -> BanditOut:
     """Allowed while the campaign runs: the new deal starts at the prior and gets explored."""
     with state.sessions.begin() as session:
-        return BanditOut.model_validate(projects.add_bandit(session, project_id, deal_spec(body)))
+        return BanditOut.model_validate(
+            projects.add_bandit(session, project_id, DealSpec.model_validate(body.model_dump()))
+        )
 
 
 @router.get(
@@ -111,6 +108,7 @@ def add_bandit(project_id: ProjectId, body: DealIn, state: StateDep) -> BanditOu
     response_model=list[BanditOut],
     summary="A campaign's deals with their posteriors and counters",
     responses=errors(401, 404),
+    dependencies=[NoQuery],
 )
 def list_bandits(project_id: ProjectId, state: StateDep) -> list[BanditOut]:
     with state.sessions() as session:
@@ -122,6 +120,7 @@ def list_bandits(project_id: ProjectId, state: StateDep) -> list[BanditOut]:
     response_model=BanditOut,
     summary="Rename, redescribe or deactivate a deal",
     responses=errors(401, 404, 409, 413),
+    dependencies=[NoQuery],
 )
 def update_bandit(bandit_id: BanditId, body: DealPatch, state: StateDep) -> BanditOut:
     """A deactivated deal is never ranked again and keeps its history."""

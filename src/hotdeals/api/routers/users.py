@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from hotdeals.api.auth import AdminDep
-from hotdeals.api.deps import StateDep
-from hotdeals.api.params import CustomerId, Limit, Offset
+from fastapi import APIRouter, Query
+
+from hotdeals.api.params import CustomerId, NoQuery, PageQuery
 from hotdeals.api.responses import errors
 from hotdeals.api.schemas import PageOut, UserIn, UserOut
+from hotdeals.http.auth import AdminDep
+from hotdeals.http.deps import StateDep
 from hotdeals.services import users
 
 router = APIRouter(prefix="/api/users", tags=["users"], dependencies=[AdminDep])
@@ -20,6 +22,7 @@ router = APIRouter(prefix="/api/users", tags=["users"], dependencies=[AdminDep])
     response_model=UserOut,
     summary="Register a customer",
     responses=errors(401, 409, 413),
+    dependencies=[NoQuery],
 )
 def create_user(body: UserIn, state: StateDep) -> UserOut:
     """Emails are unique (case-insensitive): a second customer with one email gets a 409."""
@@ -28,7 +31,11 @@ def create_user(body: UserIn, state: StateDep) -> UserOut:
 
 
 @router.get(
-    "/{customer_id}", response_model=UserOut, summary="One customer", responses=errors(401, 404)
+    "/{customer_id}",
+    response_model=UserOut,
+    summary="One customer",
+    responses=errors(401, 404),
+    dependencies=[NoQuery],
 )
 def get_user(customer_id: CustomerId, state: StateDep) -> UserOut:
     with state.sessions() as session:
@@ -41,11 +48,8 @@ def get_user(customer_id: CustomerId, state: StateDep) -> UserOut:
     summary="Customers, a page at a time",
     responses=errors(401),
 )
-def list_users(
-    state: StateDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> PageOut[UserOut]:
+def list_users(state: StateDep, query: Annotated[PageQuery, Query()]) -> PageOut[UserOut]:
+    limit, offset = query.limit, query.offset
     with state.sessions() as session:
         page = users.list_users(session, limit=limit, offset=offset)
         return PageOut[UserOut](

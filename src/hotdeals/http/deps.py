@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hotdeals.api.state import AppState
+from hotdeals.http.state import AppState
 
 
 async def get_state(request: Request) -> AppState:

@@ -9,12 +9,31 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 
-from bench.harness import admin_headers
+from tests.factories import project_body, user_body
+from tests.support.server import admin_headers
+
+T = TypeVar("T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)``, also when this thread already runs an event loop.
+
+    Playwright's sync API (the browser tests' session fixture) leaves one running in the main
+    thread, where ``asyncio.run`` refuses to start; the coroutine then gets a thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shoppers") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass
@@ -41,17 +60,13 @@ def seed_project(
     with httpx.Client(base_url=base_url, headers=admin_headers(), timeout=30) as client:
         project = client.post(
             "/api/projects",
-            json={
-                "project_name": "load",
-                "slots": slots,
-                "bandits": [{"bandit_name": name} for name in deals],
-            },
+            json=project_body(deals, price=None, described=False, project_name="load", slots=slots),
         )
         project.raise_for_status()
         customer_ids = []
         for i in range(customers):
             user = client.post(
-                "/api/users", json={"email": f"shopper{i}@example.com", "name": f"Shopper {i}"}
+                "/api/users", json=user_body(f"shopper{i}@example.com", f"Shopper {i}")
             )
             user.raise_for_status()
             customer_ids.append(user.json()["customer_id"])

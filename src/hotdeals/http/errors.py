@@ -1,7 +1,8 @@
-"""The one place where errors become HTTP responses: always JSON ``{"detail": ...}``.
+"""How errors become HTTP responses for the API and the pages: always JSON ``{"detail": ...}``.
 
-Our :class:`~hotdeals.errors.HotDealsError` family maps to 400/404/409; a database that went away
-is a 503; anything unexpected is logged and answered with a 500 that carries no stack trace.
+Each :class:`~hotdeals.errors.HotDealsError` answers with its class's ``status_code`` (the table
+is ``hotdeals.errors``); a database that went away is a 503; anything unexpected is logged and
+answered with a 500 that carries no stack trace.
 """
 
 from __future__ import annotations
@@ -14,24 +15,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hotdeals.bandit import BanditError
-from hotdeals.errors import (
-    Conflict,
-    DatabaseUnavailable,
-    HotDealsError,
-    InvalidRequest,
-    NotFound,
-)
+from hotdeals.errors import HotDealsError
 
-log = logging.getLogger("hotdeals.api")
-
-STATUS_OF: list[tuple[type[Exception], int]] = [
-    (NotFound, 404),
-    (Conflict, 409),
-    (InvalidRequest, 400),
-    (BanditError, 400),
-    (DatabaseUnavailable, 503),
-]
+log = logging.getLogger("hotdeals.http")
 
 # Documented on every operation that can return them.
 ERROR_SCHEMA = {
@@ -45,20 +31,12 @@ ERROR_SCHEMA = {
 _FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
-def status_for(exc: Exception) -> int:
-    for kind, status in STATUS_OF:
-        if isinstance(exc, kind):
-            return status
-    return 500
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers; called once by the app factory."""
 
     @app.exception_handler(HotDealsError)
-    @app.exception_handler(BanditError)
-    async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+    async def domain_error(_request: Request, exc: HotDealsError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

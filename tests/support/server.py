@@ -1,7 +1,8 @@
-"""Real servers and real databases for end-to-end checks, benchmarks and tests.
+"""``hotdeals serve`` in its own process, exactly as an operator starts it, and its CLI siblings.
 
-A :class:`ServerProcess` is ``hotdeals serve`` in its own process, exactly as an operator starts
-it; a :class:`ThrowawayPostgres` is a database created for one run and dropped after it.
+Every wait here has a deadline: a server that never becomes ready fails with a
+:class:`TimeoutError` naming the URL it polled and the tail of the server's log, instead of
+hanging the test run.
 """
 
 from __future__ import annotations
@@ -12,64 +13,19 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 import httpx
-from sqlalchemy import Engine, create_engine, text
-
-from hotdeals.db.engine import make_engine, normalise_url
-from hotdeals.db.migrate import upgrade_to_head
 
 ADMIN_TOKEN = "bench-admin-token"
-SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 HOTDEALS = Path(sys.executable).with_name("hotdeals")
+READY_TIMEOUT = 60.0  # seconds for a fresh server to answer /readyz (migrations already ran)
+STOP_TIMEOUT = 30.0  # seconds for SIGTERM (then SIGKILL) to end the process group
 
 
-class ThrowawayPostgres:
-    """A database created on the configured server for one run and dropped at the end."""
-
-    def __init__(self, server_url: str = SERVER_URL) -> None:
-        self.admin_url = normalise_url(server_url)
-        self.name = f"hotdeals_test_{uuid.uuid4().hex[:12]}"
-        self.url = self.admin_url.set(database=self.name)
-
-    def _admin(self) -> Engine:
-        return create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-
-    def create(self) -> str:
-        admin = self._admin()
-        try:
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        finally:
-            admin.dispose()
-        return self.url.render_as_string(hide_password=False)
-
-    def drop(self) -> None:
-        admin = self._admin()
-        try:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        finally:
-            admin.dispose()
-
-
-@contextmanager
-def migrated_postgres() -> Iterator[str]:
-    """The URL of a fresh, migrated PostgreSQL database, dropped on exit."""
-    database = ThrowawayPostgres()
-    url = database.create()
-    try:
-        engine = make_engine(url)
-        upgrade_to_head(engine)
-        engine.dispose()
-        yield url
-    finally:
-        database.drop()
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def free_port() -> int:
@@ -93,7 +49,8 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"hotdeals-server-{self.port}.log"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = READY_TIMEOUT) -> None:
+        """Start the server and wait until it is ready; on failure nothing is left running."""
         env = {
             **os.environ,
             "DATABASE_URL": self.database_url,
@@ -105,33 +62,58 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        self.wait_ready(timeout)
+        try:
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_ready(self, timeout: float) -> None:
-        """Poll /readyz until it answers 200; fail with the server's log if it never does."""
+        """Poll /readyz until it answers 200, for at most ``timeout`` seconds.
+
+        Raises :class:`RuntimeError` if the process exits first and :class:`TimeoutError` at the
+        deadline, each with the last answer and the tail of the server's log.
+        """
+        url = f"{self.base_url}/readyz"
         deadline = time.monotonic() + timeout
+        last = "no answer yet"
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                break
+                raise RuntimeError(
+                    f"hotdeals serve exited with code {self.process.returncode} before {url}"
+                    f" answered 200 (last: {last}); server log {self.log}:\n{self.log_tail()}"
+                )
             try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                response = httpx.get(url, timeout=2)
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.status_code == 200:
                     return
-            except httpx.TransportError:
-                pass
+                last = f"HTTP {response.status_code} {response.text[:200]}"
             time.sleep(0.1)  # polling interval of a readiness probe, not synchronisation
-        raise RuntimeError(f"server did not become ready:\n{self.log.read_text()[-3000:]}")
+        raise TimeoutError(
+            f"hotdeals serve did not answer 200 on {url} within {timeout:g} s"
+            f" (last: {last}); server log {self.log}:\n{self.log_tail()}"
+        )
+
+    def log_tail(self, characters: int = 3000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-characters:]
+        except OSError as exc:
+            return f"(cannot read the log: {exc})"
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no shutdown hooks, no flushing, like a power cut."""
         if self.process is not None:
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=STOP_TIMEOUT)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.kill()
 
@@ -148,16 +130,13 @@ class ServerProcess:
         self.stop()
 
 
-def admin_headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-def run_db_check(database_url: str) -> subprocess.CompletedProcess[str]:
-    """``hotdeals db-check`` against ``database_url`` as a separate process."""
+def run_db_check(database_url: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
+    """``hotdeals db-check`` against ``database_url`` as a separate process (bounded)."""
     return subprocess.run(
         [str(HOTDEALS), "db-check"],
         env={**os.environ, "DATABASE_URL": database_url},
         capture_output=True,
         text=True,
         check=False,
+        timeout=timeout,
     )

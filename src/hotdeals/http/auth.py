@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hotdeals.api.state import AppState
+from hotdeals.http.state import AppState
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -1,7 +1,8 @@
-"""What one running app holds: settings, the engine, the session factory and the random source."""
+"""What one running app holds: settings, engine, sessions, random source and signing key."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ class AppState:
     sessions: sessionmaker[Session]
     rng: np.random.Generator
     learning: LearningLoop
+    secret_key: bytes
 
     @property
     def admin_token(self) -> str | None:
@@ -37,6 +39,7 @@ class AppState:
         engine = make_engine(settings.database_url, pool_size=settings.hotdeals_pool_size)
         sessions = make_session_factory(engine)
         rng = np.random.default_rng()
+        configured = settings.hotdeals_secret_key
         return cls(
             settings=settings,
             engine=engine,
@@ -45,4 +48,8 @@ class AppState:
             learning=LearningLoop(
                 sessions, rng, snapshot_ttl=settings.hotdeals_snapshot_ttl_ms / 1000
             ),
+            # Without a configured key, signatures hold in this process only (and die with it).
+            secret_key=configured.get_secret_value().encode()
+            if configured is not None
+            else secrets.token_bytes(32),
         )

@@ -1,0 +1,128 @@
+"""The service's one vocabulary: every name list, limit and constrained type, defined once.
+
+The API's schemas, the dashboard's forms, the CLI and the services all validate with these, so a
+value one of them refuses is refused by all, for the same reason and with the same limit. The
+limits are also the columns' sizes (``hotdeals.db.models``), so a value that passes is storable.
+Policy names belong to the bandit maths (:class:`hotdeals.bandit.PolicyName`) and are re-exported
+here so that callers have one place to look.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Final
+
+from pydantic import Field
+
+from hotdeals.bandit import PolicyName
+
+__all__ = [
+    "DEFAULT_EPSILON",
+    "DEFAULT_MIN_IMPRESSIONS",
+    "DEFAULT_MIN_PROB_BEST",
+    "DEFAULT_POLICY",
+    "DEFAULT_PRIOR",
+    "DEFAULT_SLOTS",
+    "MAX_DEALS_PER_REQUEST",
+    "MAX_DESCRIPTION",
+    "MAX_EMAIL",
+    "MAX_EMOJI",
+    "MAX_ID",
+    "MAX_IDEMPOTENCY_KEY",
+    "MAX_IMAGE_URL",
+    "MAX_K",
+    "MAX_MIN_IMPRESSIONS",
+    "MAX_NAME",
+    "MAX_OFFSET",
+    "MAX_PAGE",
+    "MAX_PRICE",
+    "MAX_PRIOR",
+    "MAX_SLOTS",
+    "MAX_TRANSACTION_ID",
+    "PRICE_DECIMALS",
+    "PRICE_DIGITS",
+    "Description",
+    "Emoji",
+    "Epsilon",
+    "Id",
+    "ImageUrl",
+    "MinImpressions",
+    "MinProbBest",
+    "Name",
+    "PolicyName",
+    "Price",
+    "Prior",
+    "ProjectStatus",
+    "Slots",
+]
+
+
+class ProjectStatus(StrEnum):
+    """A campaign's life cycle: running <-> paused, and either to ended (final)."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+# Ids: what an INTEGER (customers, projects, deals) and a BIGINT (transactions) column holds.
+MAX_ID: Final = 2**31 - 1
+MAX_TRANSACTION_ID: Final = 2**63 - 1
+
+# Text: the columns' sizes.
+MAX_NAME: Final = 200
+MAX_DESCRIPTION: Final = 5000
+MAX_EMOJI: Final = 16
+MAX_IMAGE_URL: Final = 2000
+MAX_EMAIL: Final = 320  # RFC 3696's longest address
+MAX_IDEMPOTENCY_KEY: Final = 200
+
+# Prices: NUMERIC(10, 2).
+PRICE_DIGITS: Final = 10
+PRICE_DECIMALS: Final = 2
+MAX_PRICE: Final = Decimal("99999999.99")
+
+# Campaign settings.
+MAX_SLOTS: Final = 20
+MAX_K: Final = 20
+MAX_PRIOR: Final = 1e6
+MAX_MIN_IMPRESSIONS: Final = 10**9
+MAX_DEALS_PER_REQUEST: Final = 100
+DEFAULT_POLICY: Final = PolicyName.THOMPSON
+DEFAULT_EPSILON: Final = 0.1
+DEFAULT_SLOTS: Final = 3
+DEFAULT_PRIOR: Final = 1.0
+DEFAULT_MIN_PROB_BEST: Final = 0.95
+DEFAULT_MIN_IMPRESSIONS: Final = 100
+
+# Pages of a listing.
+MAX_PAGE: Final = 500
+MAX_OFFSET: Final = 1_000_000_000
+
+# Control characters have no place in a name (and PostgreSQL cannot store NUL at all); a
+# description may keep its line breaks and tabs.
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_NAME,
+        pattern=r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
+    ),
+]
+Description = Annotated[
+    str, Field(max_length=MAX_DESCRIPTION, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+]
+Price = Annotated[Decimal, Field(ge=0, max_digits=PRICE_DIGITS, decimal_places=PRICE_DECIMALS)]
+Emoji = Annotated[str, Field(min_length=1, max_length=MAX_EMOJI, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
+ImageUrl = Annotated[str, Field(max_length=MAX_IMAGE_URL, pattern=r"^https?://\S+$")]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Slots = Annotated[
+    int, Field(ge=1, le=MAX_SLOTS, description=f"deals shown per page (1-{MAX_SLOTS})")
+]
+Epsilon = Annotated[float, Field(ge=0, le=1, description="exploration rate of epsilon_greedy")]
+Prior = Annotated[float, Field(gt=0, le=MAX_PRIOR)]
+MinProbBest = Annotated[float, Field(gt=0.5, le=1, description="winner rule: P(best) needed")]
+MinImpressions = Annotated[
+    int, Field(ge=0, le=MAX_MIN_IMPRESSIONS, description="winner rule: impressions per deal")
+]
