@@ -24,7 +24,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from hotdeals.db.models import Project, User
-from hotdeals.services.projects import DealSpec, ProjectSpec, create_project
+from hotdeals.services.projects import create_project
+from hotdeals.services.specs import DealSpec, ProjectSpec
 from hotdeals.services.users import create_user
 
 # The admin token the ``configured`` fixture gives the app under TestClient.

@@ -34,7 +34,7 @@ NOT_AT_RUNTIME = [
 
 def pins(lock: Path) -> dict[NormalizedName, str]:
     """``name: version`` of every ``name==version`` line of a pip-compile lock file."""
-    found = {}
+    found: dict[NormalizedName, str] = {}
     for line in lock.read_text(encoding="utf-8").splitlines():
         match = PIN.match(line)
         if match:
@@ -104,7 +104,7 @@ def test_make_lock_writes_both_lock_files() -> None:
 
 
 def imported_modules(path: Path) -> set[str]:
-    modules = set()
+    modules: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)

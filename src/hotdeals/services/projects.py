@@ -216,8 +216,6 @@ def update_bandit(session: Session, bandit_id: int, changes: dict[str, Any]) -> 
 
 
 __all__ = [
-    "DealSpec",
-    "ProjectSpec",
     "add_bandit",
     "create_project",
     "get_bandit",
