@@ -15,7 +15,7 @@ from hotdeals.errors import DuplicateEmail
 from hotdeals.http.state import AppState
 from hotdeals.services import users
 from hotdeals.services.analytics import DealStats, ProjectStats, SeriesPoint, Winner
-from hotdeals.web import charts, security
+from hotdeals.web import arm_table, charts, security
 from hotdeals.web.forms import (
     DealForm,
     FormError,
@@ -249,26 +249,28 @@ def test_hover_labels_show_a_deal_name_as_text() -> None:
     bandits = [SimpleNamespace(**{**vars(arm(1, 2, 10)), "bandit_name": "<b>%{x}</b>"})]
     figure = charts.posterior_figure(bandits, charts.styles([1]))
     assert figure["data"][0]["hovertemplate"].startswith("&lt;b&gt;%&#123;x}&lt;/b&gt;<br>")
-    assert charts.winner_text(stats) is None
+    assert arm_table.winner_text(stats) is None
 
 
 def test_the_winner_and_the_totals_read_well() -> None:
     stats = ProjectStats(7, [deal(1, 300, 30), deal(2, 100, 2)], Winner(1, "Deal 1", 0.987))
-    assert charts.winner_text(stats) == (
+    assert arm_table.winner_text(stats) == (
         "Deal 1 is the best deal with probability 98.7%. "
         "You can end the campaign with it as the winner."
     )
-    assert charts.totals(stats) == charts.Totals("400", "32", "8.00%")
-    row = charts.arm_rows(stats)[0]
+    assert arm_table.totals(stats) == arm_table.Totals("400", "32", "8.00%")
+    row = arm_table.arm_rows(stats)[0]
     assert row.cells["ctr"] == "10.00%"
     assert row.cells["share_24h"] == "50.0%"
-    assert tuple(row.cells) == charts.ROW_FIELDS
+    assert tuple(row.cells) == arm_table.ROW_FIELDS
 
 
 def test_a_winner_the_analyst_chose_is_worded_as_chosen() -> None:
     chosen = Winner(2, "Deal 2", 0.013, chosen=True)
     stats = ProjectStats(7, [deal(1, 300, 30), deal(2, 100, 2)], chosen)
-    assert charts.winner_text(stats) == "Deal 2 was chosen as the winner when the campaign ended."
+    assert (
+        arm_table.winner_text(stats) == "Deal 2 was chosen as the winner when the campaign ended."
+    )
 
 
 # Formats ---------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""What the project page shows, computed once in Python for both the HTML and the live refresh.
+"""The project page's charts: one colour per deal, aligned time buckets, and Plotly figures.
 
 The services give the numbers (:func:`hotdeals.services.analytics.project_stats` and
-:func:`~hotdeals.services.analytics.time_series`); this module only arranges them for people:
-formatted table cells, one colour per deal, and Plotly figures (plain dicts the browser hands to
-``Plotly.react``). Keeping the figures here, not in JavaScript, lets the unit tests check every
-series without a browser and keeps the page's script a few lines of glue.
+:func:`~hotdeals.services.analytics.time_series`); this module draws them as Plotly figures
+(plain dicts the browser hands to ``Plotly.react``), the same for the HTML and the refresh.
+Keeping the figures here, not in JavaScript, lets the unit tests check every series without a
+browser and keeps the page's script a few lines of glue.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from scipy import stats as scipy_stats
 
 from hotdeals.db.models import Bandit
 from hotdeals.services.analytics import DealStats, ProjectStats, SeriesPoint
-from hotdeals.web.rendering import fmt_int, fmt_interval, fmt_pct
+from hotdeals.web.rendering import fmt_interval, fmt_pct
 
 # Okabe & Ito's palette, safe for the common colour-vision deficiencies; yellow comes last
 # because thin yellow lines are hard to see on white. Past eight deals the colours repeat with
@@ -48,79 +48,6 @@ def deal_style(index: int) -> Style:
 
 def styles(bandit_ids: Sequence[int]) -> dict[int, Style]:
     return {bandit_id: deal_style(i) for i, bandit_id in enumerate(sorted(bandit_ids))}
-
-
-# The arm table ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ArmRow:
-    """One row of the arm table, every cell already formatted."""
-
-    bandit_id: int
-    name: str
-    colour: str
-    active: bool
-    cells: dict[str, str]
-
-
-ROW_FIELDS = (
-    "impressions",
-    "clicks",
-    "ctr",
-    "interval",
-    "prob_best",
-    "expected_loss",
-    "share_24h",
-    "state",
-)
-
-
-def arm_rows(stats: ProjectStats) -> list[ArmRow]:
-    palette = styles([d.bandit_id for d in stats.bandits])
-    return [
-        ArmRow(
-            bandit_id=d.bandit_id,
-            name=d.bandit_name,
-            colour=palette[d.bandit_id].colour,
-            active=d.active,
-            cells={
-                "impressions": fmt_int(d.impressions),
-                "clicks": fmt_int(d.clicks),
-                "ctr": fmt_pct(d.ctr, 2),
-                "interval": fmt_interval(d.ci_low, d.ci_high),
-                "prob_best": fmt_pct(d.prob_best),
-                "expected_loss": fmt_pct(d.expected_loss, 2),
-                "share_24h": fmt_pct(d.share_last_24h),
-                "state": "active" if d.active else "inactive",
-            },
-        )
-        for d in stats.bandits
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    impressions: str
-    clicks: str
-    ctr: str
-
-
-def totals(stats: ProjectStats) -> Totals:
-    shown = sum(d.impressions for d in stats.bandits)
-    clicked = sum(d.clicks for d in stats.bandits)
-    return Totals(fmt_int(shown), fmt_int(clicked), fmt_pct(clicked / shown if shown else None, 2))
-
-
-def winner_text(stats: ProjectStats) -> str | None:
-    if stats.winner is None:
-        return None
-    if stats.winner.chosen:
-        return f"{stats.winner.bandit_name} was chosen as the winner when the campaign ended."
-    return (
-        f"{stats.winner.bandit_name} is the best deal with probability "
-        f"{fmt_pct(stats.winner.prob_best)}. You can end the campaign with it as the winner."
-    )
 
 
 # Time buckets ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from hotdeals.http.deps import StateDep
 from hotdeals.http.state import AppState
 from hotdeals.services import analytics, projects
 from hotdeals.vocabulary import MAX_SLOTS, PolicyName
-from hotdeals.web import charts
+from hotdeals.web import arm_table, charts
 from hotdeals.web.assets import PLOTLY_URL
 from hotdeals.web.cookies import Admin
 from hotdeals.web.dashboard_auth import PageAdmin, problem_page
@@ -226,10 +226,10 @@ def project_page(
         {
             "admin_csrf": admin.csrf,
             "project": view,
-            "rows": charts.arm_rows(stats),
-            "row_fields": charts.ROW_FIELDS,
-            "totals": charts.totals(stats),
-            "winner": charts.winner_text(stats),
+            "rows": arm_table.arm_rows(stats),
+            "row_fields": arm_table.ROW_FIELDS,
+            "totals": arm_table.totals(stats),
+            "winner": arm_table.winner_text(stats),
             "suggested": stats.winner.bandit_id if stats.winner else None,
             "flash": flash(request),
             "errors": errors or [],

@@ -17,7 +17,7 @@ from hotdeals.errors import ProjectNotFound
 from hotdeals.http.deps import StateDep
 from hotdeals.http.state import AppState
 from hotdeals.services import analytics, projects
-from hotdeals.web import charts
+from hotdeals.web import arm_table, charts
 from hotdeals.web.dashboard_auth import feed_admin
 from hotdeals.web.errors import ShowPage
 from hotdeals.web.forms import parse_id
@@ -51,9 +51,9 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
         name = project.project_name
     return {
         "project": {"project_id": project_id, "project_name": name, "status": status},
-        "totals": asdict(charts.totals(stats)),
-        "rows": [{"bandit_id": r.bandit_id, "cells": r.cells} for r in charts.arm_rows(stats)],
-        "winner": charts.winner_text(stats),
+        "totals": asdict(arm_table.totals(stats)),
+        "rows": [{"bandit_id": r.bandit_id, "cells": r.cells} for r in arm_table.arm_rows(stats)],
+        "winner": arm_table.winner_text(stats),
         "stats": {
             "bandits": [asdict(d) for d in stats.bandits],
             "winner": asdict(stats.winner) if stats.winner else None,
