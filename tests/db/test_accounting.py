@@ -72,7 +72,9 @@ def test_counters_follow_the_log(
     with sessions() as session:
         assert find_mismatches(session, [ids[1]]) == []
         for index, bandit in enumerate(
-            session.scalars(select(Bandit).where(Bandit.project_id == ids[1]))
+            session.scalars(
+                select(Bandit).where(Bandit.project_id == ids[1]).order_by(Bandit.bandit_id)
+            )
         ):
             n, s = impressions_per_arm[index], clicks_per_arm[index]
             assert (bandit.n, bandit.number_of_success, bandit.number_of_failures) == (n, s, n - s)
