@@ -1,7 +1,10 @@
 """HTTP load benchmark: our rank and click against the same server's and PostgreSQL's ceilings.
 
 Starts ``hotdeals serve --workers N`` on a fresh PostgreSQL database with the production
-settings, drives it with wrk (16 and 64 connections), measures in the same run the server's
+settings except the rate limits, which are set out of reach (``GENEROUS_RATE_LIMITS``: wrk sends
+everything from one address for a few hundred customers, which the default limits would refuse,
+and the figures are the service's, not the limiter's refusals), drives it with wrk (16 and 64
+connections), measures in the same run the server's
 ``/healthz`` ceiling and the database's own ceiling with pgbench running the equivalent SQL,
 checks that the accounting is exact (impressions logged = 3 x successful ranks, ``db-check``),
 and prints one JSON line with every figure, also written to ``bench/results/``.
@@ -30,7 +33,7 @@ from hotdeals.db.engine import make_engine, make_session_factory
 from hotdeals.db.models import Transaction
 from tests.support.loadgen import seed_project
 from tests.support.postgres import migrated_postgres
-from tests.support.server import ServerProcess, run_db_check
+from tests.support.server import GENEROUS_RATE_LIMITS, ServerProcess, run_db_check
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -127,7 +130,7 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
             raise SystemExit(f"{tool} is missing: apt-get install -y {tool} (see bench/README.md)")
     report: dict[str, Any] = {"workers": workers, "seconds": seconds, "connections": CONNECTIONS}
     with migrated_postgres() as url:
-        with ServerProcess(url, workers=workers) as server:
+        with ServerProcess(url, workers=workers, extra_env=GENEROUS_RATE_LIMITS) as server:
             project_id, bandit_ids, _ = seed_project(
                 server.base_url, [f"Deal {i}" for i in range(6)], customers=CUSTOMERS
             )

@@ -24,6 +24,7 @@ from hotdeals.db.migrate import upgrade_to_head
 from hotdeals.db.models import Base
 from tests.factories import TEST_ADMIN_TOKEN
 from tests.support.postgres import SERVER_URL, ThrowawayPostgres, migrated_postgres
+from tests.support.server import GENEROUS_RATE_LIMITS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -121,6 +122,8 @@ def configured(database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatc
     """Point the settings (and so the CLI and the app) at the test database."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("HOTDEALS_ADMIN_TOKEN", TEST_ADMIN_TOKEN)
+    for name, value in GENEROUS_RATE_LIMITS.items():  # the rate-limit tests set their own
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()

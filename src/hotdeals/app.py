@@ -13,10 +13,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hotdeals import __version__
+from hotdeals.api import metrics as api_metrics
 from hotdeals.api import routes as api_routes
 from hotdeals.config import Settings, get_settings
 from hotdeals.http.body_limit import BodySizeLimit
+from hotdeals.http.door import BodyTimeout
 from hotdeals.http.errors import install_error_handlers
+from hotdeals.http.request_log import ObserveRequests
 from hotdeals.http.state import AppState
 from hotdeals.web import errors as web_errors
 from hotdeals.web import routes as web_routes
@@ -30,7 +33,8 @@ Ranks a shop's deals with multi-armed bandits and learns from every click.
   `Authorization: Bearer <HOTDEALS_ADMIN_TOKEN>`.
 
 Every error is JSON `{"detail": ...}`: 400, 401, 404, 409, 413 or 422 for a request to correct,
-503 when the database is unavailable (retry later), 500 for a fault of ours (logged, no trace).
+429 when a client exceeds its rate limit and 503 when we cannot answer in time or the database
+is unavailable (both with `Retry-After`), 500 for a fault of ours (logged, no trace).
 """
 
 
@@ -40,9 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state = AppState.from_settings(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await state.learning.close()
+        limiter = getattr(app.state, "rate_limits", None)  # created on first use
+        if limiter is not None:
+            await limiter.close()
         state.engine.dispose()
 
     app = FastAPI(
@@ -57,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     web_errors.install(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodyTimeout, seconds=settings.hotdeals_body_timeout_s)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -64,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
+    # Outermost of ours: every request, refused or not, gets a request id and is counted.
+    app.add_middleware(ObserveRequests)
     app.include_router(api_routes.router)
+    app.include_router(api_metrics.make_router(public=settings.hotdeals_metrics_public))
     app.include_router(web_routes.router)
     return app

@@ -8,7 +8,9 @@ variable fails at start with one line that names the variable instead of deep in
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
+import limits
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -54,6 +56,90 @@ class Settings(BaseSettings):
     hotdeals_stats_draws: int = Field(
         default=20_000, ge=1_000, le=1_000_000, description="Monte Carlo draws for P(best)."
     )
+
+    # Bounded waits (hotdeals.db.engine, hotdeals.services.learning): docs/scaling.md.
+    hotdeals_connect_timeout_s: int = Field(
+        default=5, ge=1, le=300, description="Connecting, or waiting for a pooled connection."
+    )
+    hotdeals_statement_timeout_ms: int = Field(
+        default=5_000, ge=0, le=3_600_000, description="Longest SQL statement; 0: none."
+    )
+    hotdeals_lock_timeout_ms: int = Field(
+        default=2_000, ge=0, le=3_600_000, description="Longest wait for a lock; 0: none."
+    )
+    hotdeals_request_deadline_ms: int = Field(
+        default=3_000, ge=10, le=600_000, description="Rank and click answer 503 after this."
+    )
+
+    # The door (`hotdeals serve`; hotdeals.http.door, uvicorn's settings): docs/scaling.md.
+    hotdeals_max_header_bytes: int = Field(
+        default=16_384, ge=1_024, le=1_048_576, description="Request line + headers, bytes (431)."
+    )
+    hotdeals_max_headers: int = Field(
+        default=100, ge=10, le=1_000, description="Header fields per request (431)."
+    )
+    hotdeals_keepalive_timeout_s: int = Field(
+        default=5, ge=1, le=300, description="Idle keep-alive connections close after this."
+    )
+    hotdeals_header_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Time to send a request's head (then closed)."
+    )
+    hotdeals_body_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Time to send a request's body (408)."
+    )
+    hotdeals_max_connections: int = Field(
+        default=1_000, ge=1, le=100_000, description="Connections per worker; more answer 503."
+    )
+    hotdeals_shutdown_timeout_s: int = Field(
+        default=10, ge=1, le=600, description="SIGTERM: in-flight requests get this long."
+    )
+    hotdeals_log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text or as one JSON object each."
+    )
+    hotdeals_metrics_public: bool = Field(
+        default=False, description="Serve /metrics without the admin token."
+    )
+
+    # Rate limits ("N/second|minute|hour", the `limits` notation), per client address (IP) or
+    # per customer; see hotdeals.http.rate_limit. Behind a proxy, serve with --proxy-headers.
+    hotdeals_rate_limit_storage: str = Field(
+        default="memory://",
+        description="memory:// (per process) or redis://host:6379/0 (shared by every replica).",
+    )
+    hotdeals_rate_limit_key_prefix: str = Field(
+        default="hotdeals", min_length=1, max_length=100, description="Prefix of the Redis keys."
+    )
+    hotdeals_rate_limit_rank_per_ip: str = Field(default="50/second")
+    hotdeals_rate_limit_rank_per_customer: str = Field(default="60/minute")
+    hotdeals_rate_limit_click_per_ip: str = Field(default="50/second")
+    hotdeals_rate_limit_click_per_customer: str = Field(default="60/minute")
+    hotdeals_rate_limit_signin_per_ip: str = Field(default="10/minute")
+    hotdeals_rate_limit_guest_per_ip: str = Field(default="10/minute")
+    hotdeals_rate_limit_admin_failures_per_ip: str = Field(default="10/minute")
+
+    @field_validator(
+        "hotdeals_rate_limit_rank_per_ip",
+        "hotdeals_rate_limit_rank_per_customer",
+        "hotdeals_rate_limit_click_per_ip",
+        "hotdeals_rate_limit_click_per_customer",
+        "hotdeals_rate_limit_signin_per_ip",
+        "hotdeals_rate_limit_guest_per_ip",
+        "hotdeals_rate_limit_admin_failures_per_ip",
+    )
+    @classmethod
+    def _parse_rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"not a rate like '50/second' or '10/minute': {value!r}") from None
+        return value
+
+    @field_validator("hotdeals_rate_limit_storage")
+    @classmethod
+    def _parse_storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("only memory:// and redis:// (or rediss://) are supported")
+        return value
 
     @field_validator("database_url")
     @classmethod

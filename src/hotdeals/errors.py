@@ -13,9 +13,14 @@ from typing import ClassVar
 
 
 class HotDealsError(Exception):
-    """Base of every error the service reports to its callers."""
+    """Base of every error the service reports to its callers.
+
+    ``retry_after`` (seconds), when set, becomes the answer's ``Retry-After`` header: the error
+    is temporary and the same request may be sent again after that long.
+    """
 
     status_code: ClassVar[int] = 500
+    retry_after: int | None = None
 
 
 class ConfigurationError(HotDealsError):
@@ -26,6 +31,7 @@ class DatabaseUnavailable(HotDealsError):
     """The configured database cannot be reached; raised instead of a driver traceback."""
 
     status_code = 503
+    retry_after = 5
 
 
 class SchemaMissing(HotDealsError):
@@ -90,3 +96,35 @@ class InvalidRequest(HotDealsError):
     """A value is out of range or inconsistent in a way the schema cannot tell."""
 
     status_code = 400
+
+
+class RateLimited(HotDealsError):
+    """Too many requests of one kind from one client address or customer; retry later.
+
+    ``retry_after`` is the number of seconds until the window frees (the ``Retry-After`` header).
+    """
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServiceBusy(HotDealsError):
+    """A request could not finish within its deadline (``HOTDEALS_REQUEST_DEADLINE_MS``).
+
+    The message says whether its write may still complete and how a retry stays exact: the same
+    Idempotency-Key (rank) or the same click returns the committed result without counting twice.
+    """
+
+    status_code = 503
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class WriterStopped(ServiceBusy):
+    """The group-commit writer stopped while it held this request's write; the next request
+    starts a new writer. A retry with the same Idempotency-Key or the same click stays exact."""

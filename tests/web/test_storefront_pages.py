@@ -123,8 +123,46 @@ def test_sign_in_creates_a_new_customer_and_finds_an_existing_one(client: TestCl
     client.cookies.clear()
     csrf = visitor_token(client)
     again = client.post("/signin", data={"csrf": csrf, "email": "zoe@example.com", "name": ""})
-    assert "Hi, Zoe" in again.text
+    assert "Welcome back" in again.text  # what was typed: no name, so no name shown
+    assert "Zoe" not in again.text
     assert client.get("/api/users", headers=ADMIN).json()["total"] == 1
+
+
+def test_sign_in_by_email_never_shows_data_the_visitor_did_not_type(client: TestClient) -> None:
+    """The demo has no passwords: typing someone's email must not reveal their name."""
+    post_project(client)
+    csrf = visitor_token(client)
+    client.post("/signin", data={"csrf": csrf, "email": "zoe@example.com", "name": "Zoe Quinn"})
+    for typed, greeting in [("", "Welcome back"), ("Mallory", "Hi, Mallory")]:
+        client.cookies.clear()
+        csrf = visitor_token(client)
+        data = {"csrf": csrf, "email": "zoe@example.com", "name": typed}
+        page = client.post("/signin", data=data)
+        assert page.status_code == 200
+        assert greeting in page.text
+        assert "Zoe" not in page.text
+        assert "Quinn" not in page.text
+        assert "zoe@example.com" not in page.text.lower()
+        assert "Zoe" not in client.get("/").text  # nor on the next page view
+    users = client.get("/api/users", headers=ADMIN).json()["items"]
+    assert [u["name"] for u in users] == ["Zoe Quinn"]  # the stored name is unchanged
+
+
+def test_a_greeting_cookie_greets_only_the_customer_it_was_signed_for(client: TestClient) -> None:
+    post_project(client)
+    csrf = visitor_token(client)
+    client.post("/signin", data={"csrf": csrf, "email": "ann@example.com", "name": "Ann"})
+    greeting = client.cookies.get("hd_greeting")
+    assert greeting
+    client.cookies.clear()
+    csrf = visitor_token(client)
+    client.post("/signin", data={"csrf": csrf, "email": "bob@example.com", "name": "Bob"})
+    client.cookies.set("hd_greeting", greeting)  # Ann's greeting beside Bob's customer cookie
+    page = client.get("/").text
+    assert "Ann" not in page
+    assert "Welcome back" in page
+    client.cookies.set("hd_greeting", "forged.value")
+    assert "Welcome back" in client.get("/").text
 
 
 @pytest.mark.parametrize(

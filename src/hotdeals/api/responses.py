@@ -15,6 +15,9 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "A referenced object does not exist",
         409: "The request conflicts with the current state",
         413: "The request body is too large",
+        503: "Busy (the deadline passed or the database is unavailable): retry after the "
+        "seconds in Retry-After; a retried click, or rank with the same Idempotency-Key, "
+        "never counts twice",
     }
     return {
         code: {

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.config import get_settings
-from hotdeals.db.engine import check_connection, make_engine, make_session_factory
+from hotdeals.db.engine import Timeouts, check_connection, make_engine, make_session_factory
 from hotdeals.db.migrate import require_schema_at_head
 from hotdeals.errors import HotDealsError
 
@@ -46,8 +46,10 @@ def database(*, schema: bool = True) -> Iterator[tuple[Engine, sessionmaker[Sess
     not be migrated yet, and a SQLite file is created when missing. Otherwise a database
     without the current schema is :class:`~hotdeals.errors.SchemaMissing` (exit code 2, one
     line saying to run ``hotdeals init-db``), and a missing SQLite file is never created.
+    Commands are analyst jobs: lock and connect timeouts hold, the statement timeout does not.
     """
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(settings.database_url, timeouts=Timeouts.of(settings).for_analysts())
     try:
         if schema:
             require_schema_at_head(engine)  # reports an unreachable database too

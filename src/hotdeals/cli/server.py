@@ -5,6 +5,10 @@ from __future__ import annotations
 import gc
 import os
 import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -12,7 +16,11 @@ from fastapi import FastAPI
 
 from hotdeals.app import create_app
 from hotdeals.cli.common import database, out, reports_errors
-from hotdeals.config import get_settings
+from hotdeals.config import Settings, get_settings
+from hotdeals.http.door import DoorProtocol
+from hotdeals.http.request_log import configure_logging
+
+WORKER_START_GRACE_S = 60
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +41,8 @@ def calm_the_garbage_collector() -> None:
 
 
 def serving_app() -> FastAPI:
-    """The factory each uvicorn worker calls: the app, then a frozen heap."""
+    """The factory each uvicorn worker calls: logging, the app, then a frozen heap."""
+    configure_logging(get_settings().hotdeals_log_format)
     app = create_app()
     calm_the_garbage_collector()
     return app
@@ -58,6 +67,39 @@ def ensure_secrets() -> None:
     get_settings.cache_clear()
 
 
+@contextmanager
+def shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, one fresh ``PROMETHEUS_MULTIPROC_DIR`` for all of them (each
+    worker imports prometheus-client after this is set), removed when ``serve`` ends."""
+    if workers == 1:
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="hotdeals-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def uvicorn_options(settings: Settings) -> dict[str, object]:
+    """The door's limits and the shutdown bound as uvicorn settings (docs/scaling.md)."""
+    return {
+        "http": DoorProtocol,  # httptools with head size, field count and head time limits
+        "timeout_keep_alive": settings.hotdeals_keepalive_timeout_s,
+        "limit_concurrency": settings.hotdeals_max_connections,
+        "timeout_graceful_shutdown": settings.hotdeals_shutdown_timeout_s,
+        # A worker answers the supervisor's ping only once its imports are done: on a loaded
+        # 2-core machine that took over uvicorn's default 5 s, and the supervisor then killed
+        # and respawned every worker forever (the server never listened).
+        "timeout_worker_healthcheck": WORKER_START_GRACE_S,
+        "log_config": None,  # configure_logging in each worker: text or JSON, request ids
+        "log_level": "warning",
+        "access_log": False,
+    }
+
+
 @reports_errors
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -73,12 +115,15 @@ def serve(
     with database():
         pass  # fail fast, with one line, when the database is unreachable or has no schema
     ensure_secrets()
+    settings = get_settings()
+    configure_logging(settings.hotdeals_log_format)
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(
-        f"{__name__}:{serving_app.__name__}",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    with shared_metrics(workers):
+        uvicorn.run(
+            f"{__name__}:{serving_app.__name__}",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            **uvicorn_options(settings),  # type: ignore[arg-type]
+        )

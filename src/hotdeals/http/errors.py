@@ -1,8 +1,10 @@
 """How errors become HTTP responses for the API and the pages: always JSON ``{"detail": ...}``.
 
 Each :class:`~hotdeals.errors.HotDealsError` answers with its class's ``status_code`` (the table
-is ``hotdeals.errors``); a database that went away is a 503; anything unexpected is logged and
-answered with a 500 that carries no stack trace.
+is ``hotdeals.errors``), and with a ``Retry-After`` header when it carries ``retry_after``; a
+database that went away or did not answer in time (a connect, statement or lock timeout, no free
+pooled connection) is a 503 with ``Retry-After``; anything unexpected is logged and answered
+with a 500 that carries no stack trace.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotdeals.errors import HotDealsError
@@ -27,6 +30,9 @@ ERROR_SCHEMA = {
 }
 
 
+# Seconds a client is asked to wait after the database failed or timed out.
+DATABASE_RETRY_AFTER = 2
+
 # What FastAPI says when a body cannot be decoded at all (e.g. invalid UTF-8).
 _FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
 
@@ -36,7 +42,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HotDealsError)
     async def domain_error(_request: Request, exc: HotDealsError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+        headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -72,8 +79,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database error: %s", exc.orig)
-        return JSONResponse({"detail": "the database is unavailable"}, status_code=503)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        log.error("database error: %s", reason)
+        return JSONResponse(
+            {"detail": "the database is unavailable or did not answer in time; retry later"},
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def no_connection(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        log.error("database error: no pooled connection became free in time")
+        return JSONResponse(
+            {"detail": "the database is busy; retry later"},
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

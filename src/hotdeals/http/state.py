@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.config import Settings
-from hotdeals.db.engine import make_engine, make_session_factory
+from hotdeals.db.engine import Timeouts, make_engine, make_session_factory
 from hotdeals.services.learning import LearningLoop
 
 
@@ -36,7 +36,11 @@ class AppState:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:
-        engine = make_engine(settings.database_url, pool_size=settings.hotdeals_pool_size)
+        engine = make_engine(
+            settings.database_url,
+            pool_size=settings.hotdeals_pool_size,
+            timeouts=Timeouts.of(settings),
+        )
         sessions = make_session_factory(engine)
         rng = np.random.default_rng()
         configured = settings.hotdeals_secret_key
@@ -46,7 +50,10 @@ class AppState:
             sessions=sessions,
             rng=rng,
             learning=LearningLoop(
-                sessions, rng, snapshot_ttl=settings.hotdeals_snapshot_ttl_ms / 1000
+                sessions,
+                rng,
+                snapshot_ttl=settings.hotdeals_snapshot_ttl_ms / 1000,
+                deadline=settings.hotdeals_request_deadline_ms / 1000,
             ),
             # Without a configured key, signatures hold in this process only (and die with it).
             secret_key=configured.get_secret_value().encode()

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from hotdeals.db.models import Bandit, Transaction
@@ -72,8 +72,14 @@ _PARQUET_TYPES: Final = {
 def export_rows(
     engine: Engine, project_id: int, *, chunk: int = 5_000
 ) -> Iterator[tuple[object, ...]]:
-    """The project's log in id order, fetched in chunks (constant memory on any log size)."""
+    """The project's log in id order, fetched in chunks (constant memory on any log size).
+
+    An export is an analyst job, not a request: on PostgreSQL its transaction lifts the
+    statement timeout (``SET LOCAL``, so it holds behind PgBouncer in transaction mode too).
+    """
     with Session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            session.execute(text("SET LOCAL statement_timeout = 0"))
         query = (
             select(
                 Transaction.transaction_id,

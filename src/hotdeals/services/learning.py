@@ -12,11 +12,24 @@ Two paths, one logic (:mod:`hotdeals.services.ranking`):
 * the exact path (:func:`ranking.rank_deals`, one transaction, fresh reads) serves
   Idempotency-Key requests, and any request the fast path is unsure about (a paused project, a
   deal deactivated since the snapshot), so errors are always decided on the current state.
+
+Every rank and click has a deadline (``HOTDEALS_REQUEST_DEADLINE_MS``, counted from the call):
+its write is awaited at most until then, and then :class:`~hotdeals.errors.ServiceBusy` (503,
+``Retry-After``) is raised. The wait costs one timer on the event loop, no thread hop. Giving up
+cancels the write only if the writer has not taken it yet (it is then never written); a write
+already taken may still commit, and a retry with the same Idempotency-Key (rank) or the same
+click (``already_recorded``) returns the committed result without counting twice. A rank without
+a key that commits after its 503 is a logged impression the customer never saw (counted exactly,
+like any impression): send Idempotency-Key to avoid it. The other reads of a request (snapshot,
+customer check) are bounded by the database's statement and lock timeouts.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
 
 import anyio.to_thread
 import numpy as np
@@ -24,13 +37,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.db.counters import ClickOutcome
 from hotdeals.db.models import User
-from hotdeals.errors import TransactionNotFound, UserNotFound
+from hotdeals.errors import ServiceBusy, TransactionNotFound, UserNotFound
 from hotdeals.services import ranking
 from hotdeals.services.group_commit import GroupCommitter, StaleSnapshot
 from hotdeals.services.ranking import ProjectSnapshot, Ranking
 from hotdeals.services.snapshot_cache import SnapshotCache
 
 _KNOWN_CUSTOMERS_CAP = 200_000
+
+T = TypeVar("T")
 
 
 class LearningLoop:
@@ -42,8 +57,10 @@ class LearningLoop:
         rng: np.random.Generator,
         *,
         snapshot_ttl: float = 0.05,
+        deadline: float = 3.0,
     ) -> None:
         self.sessions = sessions
+        self.deadline = deadline
         self.rng = rng
         self.snapshots = SnapshotCache(sessions, ttl=snapshot_ttl)
         self.writer = GroupCommitter(sessions)
@@ -59,28 +76,67 @@ class LearningLoop:
         k: int | None = None,
         idempotency_key: str | None = None,
     ) -> Ranking:
-        """The deals to show, logged as impressions (see :func:`ranking.rank_deals`)."""
+        """The deals to show, logged as impressions (see :func:`ranking.rank_deals`).
+
+        :class:`ServiceBusy` when the write is not confirmed within :attr:`deadline` seconds.
+        """
+        due = asyncio.get_running_loop().time() + self.deadline
         if idempotency_key is not None:
-            return await self._rank_exactly(project_id, customer_id, k, idempotency_key)
+            return await self._rank_exactly(project_id, customer_id, k, idempotency_key, due)
         snapshot = await self._snapshot(project_id)
         if snapshot.status != "running" or not snapshot.arm_ids:
-            return await self._rank_exactly(project_id, customer_id, k, None)
+            return await self._rank_exactly(project_id, customer_id, k, None, due)
         await self._require_customer(customer_id)
         chosen = ranking.choose(snapshot, k, self.rng)
         impressions = ranking.impressions_for(snapshot, chosen, customer_id)
         try:
-            ids = await asyncio.wrap_future(self.writer.log_impressions(impressions))
+            ids = await self._written(
+                self.writer.log_impressions(impressions), due, self._late_rank
+            )
         except StaleSnapshot:
             self.snapshots.forget(project_id)
-            return await self._rank_exactly(project_id, customer_id, k, None)
+            return await self._rank_exactly(project_id, customer_id, k, None, due)
         return ranking.ranking_of(snapshot, chosen, customer_id, ids)
 
     async def click(self, transaction_id: int) -> ClickOutcome:
-        """Count the first click on an impression; a repeat says ``already_recorded``."""
-        outcome = await asyncio.wrap_future(self.writer.record_click(transaction_id))
+        """Count the first click on an impression; a repeat says ``already_recorded``.
+
+        :class:`ServiceBusy` when the click is not confirmed within :attr:`deadline` seconds.
+        """
+        due = asyncio.get_running_loop().time() + self.deadline
+        outcome = await self._written(
+            self.writer.record_click(transaction_id), due, self._late_click
+        )
         if outcome is None:
             raise TransactionNotFound(f"transaction {transaction_id} does not exist")
         return outcome
+
+    def _late_rank(self) -> ServiceBusy:
+        return ServiceBusy(
+            f"the ranking was not confirmed within the request deadline ({self.deadline:g} s);"
+            " it may still be logged: a retry with the same Idempotency-Key returns the"
+            " committed ranking without logging it twice"
+        )
+
+    def _late_click(self) -> ServiceBusy:
+        return ServiceBusy(
+            f"the click was not confirmed within the request deadline ({self.deadline:g} s);"
+            " it may still be recorded: sending the same click again returns the committed"
+            " outcome (already_recorded) and never counts it twice"
+        )
+
+    @staticmethod
+    async def _written(future: Future[T], due: float, late: Callable[[], ServiceBusy]) -> T:
+        """The writer's answer, awaited until the event loop's time ``due``; then ``late()``.
+
+        Giving up cancels ``future``: a job the writer has not taken is dropped, one it has
+        taken cannot be cancelled and is written (see :mod:`~hotdeals.services.group_commit`).
+        """
+        try:
+            async with asyncio.timeout_at(due):
+                return await asyncio.wrap_future(future)
+        except TimeoutError:
+            raise late() from None
 
     async def close(self) -> None:
         """Commit what is queued and stop the writer; called when the app shuts down."""
@@ -115,8 +171,18 @@ class LearningLoop:
         self._known_customers.add(customer_id)
 
     async def _rank_exactly(
-        self, project_id: int, customer_id: int, k: int | None, idempotency_key: str | None
+        self,
+        project_id: int,
+        customer_id: int,
+        k: int | None,
+        idempotency_key: str | None,
+        due: float,
     ) -> Ranking:
+        """One transaction in a worker thread. At ``due`` the request gives up with
+        :class:`ServiceBusy` and leaves the thread to finish: its transaction commits or rolls
+        back on its own (bounded by the statement and lock timeouts), and a retry with the same
+        Idempotency-Key waits for it and returns what it committed."""
+
         def run() -> Ranking:
             with self.sessions.begin() as session:
                 return ranking.rank_deals(
@@ -128,4 +194,8 @@ class LearningLoop:
                     idempotency_key=idempotency_key,
                 )
 
-        return await anyio.to_thread.run_sync(run)
+        try:
+            async with asyncio.timeout_at(due):
+                return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except TimeoutError:
+            raise self._late_rank() from None

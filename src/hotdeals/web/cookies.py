@@ -4,6 +4,8 @@
   signing in (storefront forms, the dashboard's sign-in). HttpOnly, SameSite=Lax.
 * ``hd_customer``: the signed customer id of the shop. HttpOnly, SameSite=Lax (a shopper who
   follows a link to the shop stays signed in), 30 days.
+* ``hd_greeting``: the name the shopper typed at sign-in, signed and bound to ``hd_customer``
+  (same flags and lifetime): the greeting shows what they typed, never the stored name.
 * ``hd_admin``: the analyst's signed session. HttpOnly, SameSite=Strict, path ``/admin``,
   12 hours; it never holds the admin token.
 
@@ -35,6 +37,9 @@ class Visit:
         raw = request.cookies.get(security.CUSTOMER_COOKIE)
         self.customer_id = security.customer_from_cookie(self.key, raw)
         self.had_customer_cookie = raw is not None
+        self.greeting = security.greeting_from_cookie(
+            self.key, request.cookies.get(security.GREETING_COOKIE), self.customer_id
+        )
         self.visitor = request.cookies.get(security.VISITOR_COOKIE) or ""
         self.new_visitor = not (16 <= len(self.visitor) <= 100)
         if self.new_visitor:
@@ -63,7 +68,8 @@ class Visit:
             forget_customer(response)
         return response
 
-    def sign_in(self, response: Response, customer_id: int) -> Response:
+    def sign_in(self, response: Response, customer_id: int, typed_name: str = "") -> Response:
+        """Sign the customer in; ``typed_name`` (what they typed now, if anything) greets them."""
         response.set_cookie(
             security.CUSTOMER_COOKIE,
             security.customer_cookie(self.key, customer_id),
@@ -73,11 +79,26 @@ class Visit:
             httponly=True,
             samesite="lax",
         )
+        if typed_name:
+            response.set_cookie(
+                security.GREETING_COOKIE,
+                security.greeting_cookie(self.key, customer_id, typed_name),
+                max_age=security.CUSTOMER_TTL,
+                path="/",
+                secure=self.secure,
+                httponly=True,
+                samesite="lax",
+            )
+        else:
+            response.delete_cookie(
+                security.GREETING_COOKIE, path="/", httponly=True, samesite="lax"
+            )
         return response
 
 
 def forget_customer(response: Response) -> None:
-    response.delete_cookie(security.CUSTOMER_COOKIE, path="/", httponly=True, samesite="lax")
+    for name in (security.CUSTOMER_COOKIE, security.GREETING_COOKIE):
+        response.delete_cookie(name, path="/", httponly=True, samesite="lax")
 
 
 class Admin:

@@ -4,7 +4,10 @@ signed-in analyst through (and, for a form, only with the CSRF token of their se
 Sign-in trades the admin token for a signed session cookie (:mod:`.cookies`). Each dependency
 refuses with the answer the dashboard has always given (:class:`~hotdeals.web.errors.ShowPage`):
 a page shows the sign-in form, the data feed answers 401 JSON, and a form a 401 page (signed
-out) or a 403 page (forged or stale form) before anything else is read or changed.
+out) or a 403 page (forged or stale form) before anything else is read or changed. Wrong tokens
+at the sign-in are counted per address with the API's
+(``HOTDEALS_RATE_LIMIT_ADMIN_FAILURES_PER_IP``):
+past the limit the answer is a 429 page; a right token is never refused.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from hotdeals.web.cookies import Admin, Visit
 from hotdeals.web.errors import ShowPage
 from hotdeals.web.forms import SignInForm, posted_csrf
 from hotdeals.web.rendering import json_response, problem, redirect, render
+from hotdeals.web.throttle import admin_failure_page
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -124,9 +128,12 @@ FormAdmin = Annotated[Admin, Depends(form_admin)]
 
 
 @router.post("/login", dependencies=[Depends(signing_in_visitor)])
-def login(request: Request, state: StateDep, form: Annotated[SignInForm, Form()]) -> Response:
+async def login(request: Request, state: StateDep, form: Annotated[SignInForm, Form()]) -> Response:
     """Trade the admin token for a session cookie; a wrong token is refused with a message."""
     if not token_matches(state, form.token.strip()):
+        refused = await admin_failure_page(request, ("/admin", "Back to the dashboard"))
+        if refused is not None:
+            return refused
         return login_page(
             request,
             state,

@@ -8,7 +8,10 @@ password of the dashboard's sign-in and can be rotated on its own.
 * the **admin session** cookie holds a random nonce, its issue time and their signature: no
   secret, nothing to replay once it expires (:data:`SESSION_TTL`);
 * the **customer** cookie holds a customer id and its signature, so nobody can edit the id to
-  see another customer's name;
+  act as another customer;
+* the **greeting** cookie holds the name the visitor typed when signing in, bound to their
+  customer id: the page greets with it and never with the stored name, so typing someone's
+  email discloses nothing about them;
 * **CSRF tokens** are the signature of the cookie they travel with (the admin session after
   sign-in, a random visitor nonce before): a cross-site form cannot read our cookies, so it
   cannot know the token.
@@ -19,6 +22,8 @@ Each kind of value has its own salt, so one can never pass as another. Time is p
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import secrets
 import time
@@ -30,6 +35,8 @@ from hotdeals.http.state import AppState
 SESSION_COOKIE = "hd_admin"
 CUSTOMER_COOKIE = "hd_customer"
 VISITOR_COOKIE = "hd_visitor"
+GREETING_COOKIE = "hd_greeting"
+GREETING_CHARS = 40  # a longer typed name is greeted by its first 40 characters
 
 SESSION_TTL = 12 * 3600
 CUSTOMER_TTL = 30 * 24 * 3600
@@ -96,6 +103,24 @@ def customer_from_cookie(key: bytes, value: str | None) -> int | None:
     except BadSignature:
         return None
     return int(customer) if customer.isascii() and customer.isdigit() else None
+
+
+def greeting_cookie(key: bytes, customer_id: int, typed_name: str) -> str:
+    """``<customer>.<name, base64url>.<signature>``: valid only beside that customer's cookie."""
+    name = base64.urlsafe_b64encode(typed_name[:GREETING_CHARS].encode()).decode()
+    return _signer(key, "greeting").sign(f"{customer_id}.{name}").decode()
+
+
+def greeting_from_cookie(key: bytes, value: str | None, customer_id: int | None) -> str | None:
+    """The name typed at this customer's sign-in, or None (no cookie, forged, another's)."""
+    if customer_id is None or not value or len(value) > 2 * MAX_COOKIE:
+        return None
+    try:
+        owner, _, name = _signer(key, "greeting").unsign(value).decode().partition(".")
+        text = base64.urlsafe_b64decode(name.encode()).decode()
+    except (BadSignature, binascii.Error, UnicodeDecodeError):
+        return None
+    return text if owner == str(customer_id) and text else None
 
 
 # CSRF -------------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ PAUSED = Notice("These deals are paused — come back soon", "Everything else in
 ENDED = Notice(
     "This week's hot deals have ended", "Thanks for shopping with us! New deals arrive soon."
 )
+BUSY = Notice(
+    "Lots of browsing just now!", "Please wait a moment before reloading the deals.", "warning"
+)
 UNAVAILABLE = Notice("These deals aren't available right now", "Please come back in a moment.")
 BASKET_FAILED = Notice(
     "We couldn't add that to your basket", "That offer has expired; please try again.", "warning"
@@ -47,8 +50,10 @@ BASKET_FAILED = Notice(
 
 @dataclass(frozen=True, slots=True)
 class Shopper:
+    """Who is signed in; deliberately without their stored name or email (the page greets with
+    what the visitor typed at sign-in, :mod:`.cookies`)."""
+
     customer_id: int
-    name: str
     guest: bool
 
 
@@ -161,7 +166,7 @@ def load_shopper(state: AppState, customer_id: int | None) -> Shopper | None:
             user = users.get_user(session, customer_id)
         except UserNotFound:
             return None
-        return Shopper(user.customer_id, user.name, users.is_guest(user))
+        return Shopper(user.customer_id, users.is_guest(user))
 
 
 def load_visit(

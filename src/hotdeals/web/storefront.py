@@ -4,7 +4,8 @@ Every page view asks the learning loop for a fresh ranking (``state.learning.ran
 call as ``POST /api/projects/{id}/rank``), and "Add to basket" reports the click on that
 impression, either from the page's script (``POST /api/transactions/{id}/click``) or, without
 JavaScript, through ``POST /basket`` which calls ``state.learning.click``. Nothing here decides
-which deal to show; signing in is :mod:`hotdeals.services.users`'s.
+which deal to show; signing in is :mod:`hotdeals.services.users`'s. The forms and the ranking
+are rate-limited (:mod:`.throttle`): past a limit the answer is a 429 page with Retry-After.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from hotdeals.web.rendering import problem as problem_page
 from hotdeals.web.rendering import redirect, render
 from hotdeals.web.shelf import (
     BASKET_FAILED,
+    BUSY,
     NO_DEALS,
     NOT_FOUND,
     UNAVAILABLE,
@@ -45,6 +47,7 @@ from hotdeals.web.shelf import (
     card,
     load_visit,
 )
+from hotdeals.web.throttle import basket_limits, guest_per_ip, rank_refusal, signin_per_ip
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,6 +95,7 @@ FormVisit = Annotated[Visit, Depends(form_visitor)]
 
 
 async def storefront(
+    request: Request,
     state: AppState,
     visit: Visit,
     project: str | None,
@@ -105,6 +109,11 @@ async def storefront(
     """Render the home page; ranks (and so logs impressions) only for a known shopper."""
     shelf, shopper = await run_in_threadpool(load_visit, state, project, visit.customer_id)
     shown: list[DealCard] = []
+    retry_after = None
+    if shopper is not None and shelf.project_id is not None and shelf.notice is None:
+        retry_after = await rank_refusal(request, shopper.customer_id)
+        if retry_after is not None:
+            shelf.notice, shelf.status_code = BUSY, 429
     if shopper is not None and shelf.project_id is not None and shelf.notice is None:
         try:
             ranking = await state.learning.rank(shelf.project_id, shopper.customer_id)
@@ -130,6 +139,7 @@ async def storefront(
         "storefront.html",
         {
             "shopper": shopper,
+            "greeting": visit.greeting,
             "deals": shown,
             "notice": shelf.notice,
             "problem": warning,
@@ -141,11 +151,14 @@ async def storefront(
         },
         status_code=status_code if status_code != 200 else shelf.status_code,
     )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return visit.finish(response, signed_in=shopper is not None)
 
 
 @router.get("/")
 async def home(
+    request: Request,
     state: StateDep,
     visit: VisitDep,
     project: str | None = None,
@@ -154,6 +167,7 @@ async def home(
 ) -> Response:
     """The shop's home page. Every load is a new ranking: reloading shows a fresh pick."""
     return await storefront(
+        request,
         state,
         visit,
         project,
@@ -184,16 +198,19 @@ def sign_in_problems(refusal: HotDealsError) -> list[str]:
             return ["Please try again."]
 
 
-@router.post("/signin")
+@router.post("/signin", dependencies=[Depends(signin_per_ip)])
 async def signin(
-    state: StateDep, visit: FormVisit, form: Annotated[CustomerForm, Form()]
+    request: Request, state: StateDep, visit: FormVisit, form: Annotated[CustomerForm, Form()]
 ) -> Response:
-    """Sign in by email; a new email becomes a new customer with the name given."""
+    """Sign in by email; a new email becomes a new customer with the name given. The page then
+    greets with the name typed here (or neutrally), never with the stored one: the demo has no
+    passwords, so anyone may type anyone's email."""
     project_id = requested_project(form.project)
     try:
         customer_id = await run_in_threadpool(sign_in, state, form.email, form.name)
     except (users.SignInRefused, DuplicateEmail) as refusal:
         return await storefront(
+            request,
             state,
             visit,
             str(project_id) if project_id else None,
@@ -201,7 +218,8 @@ async def signin(
             signin_values={"email": form.email[:MAX_EMAIL], "name": form.name[:MAX_NAME]},
             status_code=400,
         )
-    return visit.sign_in(redirect(home_url(project_id)), customer_id)
+    typed = form.name.strip()[:MAX_NAME]
+    return visit.sign_in(redirect(home_url(project_id)), customer_id, typed)
 
 
 def new_guest(state: AppState) -> int:
@@ -209,7 +227,7 @@ def new_guest(state: AppState) -> int:
         return users.create_guest(session).customer_id
 
 
-@router.post("/guest")
+@router.post("/guest", dependencies=[Depends(guest_per_ip)])
 async def guest(state: StateDep, visit: FormVisit, form: Annotated[ShopForm, Form()]) -> Response:
     """Continue without an account: a guest customer of our own, so ranking still learns."""
     customer_id = await run_in_threadpool(new_guest, state)
@@ -226,7 +244,7 @@ async def signout(form: Annotated[ShopForm, Form()]) -> Response:
 # The basket -------------------------------------------------------------------------------
 
 
-@router.post("/basket", dependencies=[Depends(form_visitor)])
+@router.post("/basket", dependencies=[Depends(basket_limits), Depends(form_visitor)])
 async def basket(state: StateDep, form: Annotated[BasketForm, Form()]) -> Response:
     """ "Add to basket" without JavaScript: the same click as the API's, then back to the shop."""
     project_id = requested_project(form.project)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from hotdeals.config import get_settings
-from hotdeals.db.engine import make_engine
+from hotdeals.db.engine import Timeouts, make_engine
 from hotdeals.db.models import Base
 
 config = context.config
@@ -34,7 +34,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(url)
+    engine = make_engine(url, timeouts=Timeouts().for_analysts())  # migrations may run long
     with engine.connect() as connection:
         context.configure(
             connection=connection, target_metadata=Base.metadata, render_as_batch=True

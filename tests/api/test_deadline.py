@@ -1,0 +1,162 @@
+"""Rank and click past their deadline: 503 with Retry-After, and an exact retry.
+
+Another connection holds the deal rows (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite: a write
+transaction) while the request waits for its write. The request answers 503 at its deadline;
+its write, already taken by the writer, commits once the rows are released, and a retry with
+the same click or the same Idempotency-Key returns the committed result, counted once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotdeals.app import create_app
+from hotdeals.config import Settings
+from hotdeals.db.audit import find_mismatches
+from hotdeals.db.models import Bandit, Transaction
+from tests.factories import TEST_ADMIN_TOKEN, make_project, make_user
+from tests.support.locks import deal_rows_held
+
+DEADLINE_MS = 1_000  # long enough for the idle writer to take the write before it
+
+
+def app_client(database_url: str, **settings: Any) -> TestClient:
+    """The real app on the test database with these settings (the test's own, not the env's)."""
+    return TestClient(
+        create_app(
+            Settings(
+                database_url=database_url,
+                hotdeals_admin_token=TEST_ADMIN_TOKEN,
+                **settings,
+            )
+        ),
+        raise_server_exceptions=False,
+    )
+
+
+@pytest.fixture
+def shop(sessions: sessionmaker[Session]) -> tuple[int, int]:
+    with sessions.begin() as session:
+        user = make_user(session, "late@example.com", "Late")
+        project = make_project(session, deals=["d0", "d1", "d2"], project_name="late", slots=2)
+        return project.project_id, user.customer_id
+
+
+def counted(sessions: sessionmaker[Session]) -> tuple[int, int, int]:
+    """(impressions logged, sum of n, sum of successes), after checking every counter."""
+    with sessions() as session:
+        assert find_mismatches(session) == []
+        logged = session.scalar(select(func.count()).select_from(Transaction)) or 0
+        n = session.scalar(select(func.sum(Bandit.n))) or 0
+        successes = session.scalar(select(func.sum(Bandit.number_of_success))) or 0
+        return logged, n, successes
+
+
+# Settings for these tests: a short deadline, a lock wait longer than the test holds the rows.
+LONG_LOCKS = {"hotdeals_request_deadline_ms": DEADLINE_MS, "hotdeals_lock_timeout_ms": 60_000}
+
+
+def test_a_late_click_is_503_and_its_retry_says_already_recorded(
+    database_url: str,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    shop: tuple[int, int],
+) -> None:
+    project_id, customer_id = shop
+    with app_client(database_url, **LONG_LOCKS) as client:
+        ranked = client.post(f"/api/projects/{project_id}/rank", json={"customer_id": customer_id})
+        assert ranked.status_code == 200
+        tid = ranked.json()["deals"][0]["transaction_id"]
+        with deal_rows_held(engine):
+            late = client.post(f"/api/transactions/{tid}/click")
+            assert late.status_code == 503
+            assert late.headers["Retry-After"] == "1"
+            assert "may still be recorded" in late.json()["detail"]
+            assert "already_recorded" in late.json()["detail"]
+        # The click the writer had taken commits once the rows are free; the retry queues
+        # behind it in the same writer and finds it.
+        retry = client.post(f"/api/transactions/{tid}/click")
+        assert retry.status_code == 200
+        assert retry.json()["already_recorded"] is True
+    assert counted(sessions) == (2, 2, 1)
+
+
+def test_a_late_keyed_rank_is_503_and_its_retry_returns_the_committed_ranking(
+    database_url: str,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    shop: tuple[int, int],
+) -> None:
+    if engine.dialect.name == "sqlite":
+        # pysqlite opens no transaction before a SAVEPOINT, so on SQLite the exact path's key
+        # is committed (RELEASE of an outermost savepoint) before its impressions: a retry that
+        # races the abandoned first request can read the key with no deals yet.
+        pytest.skip("the keyed exact path is not one transaction on pysqlite (known)")
+    project_id, customer_id = shop
+    url = f"/api/projects/{project_id}/rank"
+    key = {"Idempotency-Key": "late-rank-1"}
+    with app_client(database_url, **LONG_LOCKS) as client:
+        with deal_rows_held(engine):
+            late = client.post(url, json={"customer_id": customer_id}, headers=key)
+            assert late.status_code == 503
+            assert late.headers["Retry-After"] == "1"
+            assert "same Idempotency-Key" in late.json()["detail"]
+        retry = client.post(url, json={"customer_id": customer_id}, headers=key)
+        assert retry.status_code == 200
+        again = client.post(url, json={"customer_id": customer_id}, headers=key)
+        assert again.json() == retry.json()
+    deals = retry.json()["deals"]
+    assert len(deals) == 2
+    assert counted(sessions) == (2, 2, 0)  # logged once, although asked three times
+    with sessions() as session:
+        logged = set(session.scalars(select(Transaction.transaction_id)))
+    assert logged == {d["transaction_id"] for d in deals}
+
+
+def test_a_late_rank_without_key_is_503_and_counted_exactly_if_it_commits(
+    database_url: str,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    shop: tuple[int, int],
+) -> None:
+    project_id, customer_id = shop
+    with app_client(database_url, **LONG_LOCKS) as client:
+        warm = client.post(f"/api/projects/{project_id}/rank", json={"customer_id": customer_id})
+        assert warm.status_code == 200  # snapshot cached, writer started
+        with deal_rows_held(engine):
+            late = client.post(
+                f"/api/projects/{project_id}/rank", json={"customer_id": customer_id}
+            )
+            assert late.status_code == 503
+            assert "may still be logged" in late.json()["detail"]
+        after = client.post(f"/api/projects/{project_id}/rank", json={"customer_id": customer_id})
+        assert after.status_code == 200
+    # The late ranking was taken by the writer before its deadline, so it is logged (an
+    # impression nobody saw, counted like any other): 3 rankings of 2 deals.
+    assert counted(sessions) == (6, 6, 0)
+
+
+def test_a_lock_timeout_is_503_with_retry_after_not_500(
+    database_url: str,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    shop: tuple[int, int],
+) -> None:
+    project_id, customer_id = shop
+    settings = {"hotdeals_request_deadline_ms": 30_000, "hotdeals_lock_timeout_ms": 200}
+    with app_client(database_url, **settings) as client:
+        ranked = client.post(f"/api/projects/{project_id}/rank", json={"customer_id": customer_id})
+        tid = ranked.json()["deals"][0]["transaction_id"]
+        with deal_rows_held(engine):
+            refused = client.post(f"/api/transactions/{tid}/click")
+            assert refused.status_code == 503
+            assert refused.headers["Retry-After"] == "2"
+            assert "did not answer in time" in refused.json()["detail"]
+        retry = client.post(f"/api/transactions/{tid}/click")
+        assert retry.json()["already_recorded"] is False  # the refused click was rolled back
+    assert counted(sessions) == (2, 2, 1)
