@@ -86,17 +86,17 @@ def test_a_late_click_is_503_and_its_retry_says_already_recorded(
     assert counted(sessions) == (2, 2, 1)
 
 
+# PostgreSQL only: pysqlite opens no transaction before a SAVEPOINT, so on SQLite the exact
+# path's key is committed (RELEASE of an outermost savepoint) before its impressions, and a
+# retry that races the abandoned first request can read the key with no deals yet (a known
+# defect of the embedded default, noted for a follow-up).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_late_keyed_rank_is_503_and_its_retry_returns_the_committed_ranking(
     database_url: str,
     engine: Engine,
     sessions: sessionmaker[Session],
     shop: tuple[int, int],
 ) -> None:
-    if engine.dialect.name == "sqlite":
-        # pysqlite opens no transaction before a SAVEPOINT, so on SQLite the exact path's key
-        # is committed (RELEASE of an outermost savepoint) before its impressions: a retry that
-        # races the abandoned first request can read the key with no deals yet.
-        pytest.skip("the keyed exact path is not one transaction on pysqlite (known)")
     project_id, customer_id = shop
     url = f"/api/projects/{project_id}/rank"
     key = {"Idempotency-Key": "late-rank-1"}

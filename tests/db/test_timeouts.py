@@ -110,6 +110,7 @@ def test_commands_are_analyst_jobs_without_the_statement_timeout(
             assert settings_of(cli_engine) == ("0", "2s")
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has none
 def test_an_export_is_not_cut_by_the_statement_timeout(
     postgres: str, engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
@@ -117,8 +118,6 @@ def test_an_export_is_not_cut_by_the_statement_timeout(
     on the server's engine (the API's streamed CSV) and behind PgBouncer alike: an export that
     waits 0.3 s (here behind a lock on the log) on an engine with a 50 ms statement timeout and
     no lock timeout finishes."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no statement timeout")
     with sessions.begin() as session:
         customer = make_user(session).customer_id
         project = make_project(session, deals=1)
