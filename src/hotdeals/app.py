@@ -16,6 +16,7 @@ from hotdeals import __version__
 from hotdeals.api import metrics as api_metrics
 from hotdeals.api import routes as api_routes
 from hotdeals.config import Settings, get_settings
+from hotdeals.http import metrics
 from hotdeals.http.body_limit import BodySizeLimit
 from hotdeals.http.door import BodyTimeout
 from hotdeals.http.errors import install_error_handlers
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.hotdeals = state
+    state.learning.writer.on_commit = metrics.observe_commit
     install_error_handlers(app)
     web_errors.install(app)
     app.add_middleware(BodySizeLimit)

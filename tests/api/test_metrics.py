@@ -58,6 +58,9 @@ def test_metrics_count_requests_by_route_template_and_status(client: TestClient)
     assert "hotdeals_writer_queue_depth{" in text
     assert "hotdeals_db_pool_checked_out{" in text
     assert "# TYPE hotdeals_rate_limit_refusals_total counter" in text
+    committed = re.search(r"hotdeals_writer_batch_size_count ([0-9.]+)", text)
+    assert committed is not None and float(committed.group(1)) >= 1  # the ranks above
+    assert re.search(r'hotdeals_writer_commit_seconds_bucket\{le="\+Inf"\} [1-9]', text)
 
 
 def test_metrics_can_be_public(configured: str, monkeypatch: pytest.MonkeyPatch) -> None:

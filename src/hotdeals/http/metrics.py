@@ -51,7 +51,24 @@ RATE_LIMIT_REFUSALS = Counter(
     ["limit"],
 )
 
+WRITER_BATCH_SIZE = Histogram(
+    "hotdeals_writer_batch_size",
+    "Ranks and clicks committed together by one group-commit transaction.",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
+WRITER_COMMIT_SECONDS = Histogram(
+    "hotdeals_writer_commit_seconds",
+    "Time from the start of a group-commit batch to its commit.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+
 _children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def observe_commit(size: int, seconds: float) -> None:
+    """The writer's commit observer (``GroupCommitter.on_commit``), set by the app factory."""
+    WRITER_BATCH_SIZE.observe(size)
+    WRITER_COMMIT_SECONDS.observe(seconds)
 
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
@@ -92,8 +109,7 @@ class AppCollector(Collector):
         depth = GaugeMetricFamily(
             "hotdeals_writer_queue_depth", "Jobs waiting for the writer.", labels=["pid"]
         )
-        qsize = getattr(getattr(writer, "_queue", None), "qsize", None)
-        depth.add_metric([pid], qsize() if callable(qsize) else 0)
+        depth.add_metric([pid], writer.queued)
         pool = self.state.engine.pool
         in_use = GaugeMetricFamily(
             "hotdeals_db_pool_checked_out",
