@@ -59,7 +59,8 @@ def test_metrics_count_requests_by_route_template_and_status(client: TestClient)
     assert "hotdeals_db_pool_checked_out{" in text
     assert "# TYPE hotdeals_rate_limit_refusals_total counter" in text
     committed = re.search(r"hotdeals_writer_batch_size_count ([0-9.]+)", text)
-    assert committed is not None and float(committed.group(1)) >= 1  # the ranks above
+    assert committed is not None
+    assert float(committed.group(1)) >= 1  # the ranks above
     assert re.search(r'hotdeals_writer_commit_seconds_bucket\{le="\+Inf"\} [1-9]', text)
 
 

@@ -22,7 +22,9 @@ STALL_S = 12.0
 
 
 def test_a_stall_answers_within_the_deadline_and_the_service_resumes(fresh_postgres: str) -> None:
-    with ServerProcess(fresh_postgres, workers=1, extra_env=NO_RATE_LIMITS) as server:
+    with ServerProcess(
+        fresh_postgres, workers=1, extra_env=NO_RATE_LIMITS, measured=False
+    ) as server:
         project_id, _, customers = seed_project(server.base_url, [f"Deal {i}" for i in range(4)])
         assert server.process is not None
         pid = server.process.pid
