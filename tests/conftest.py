@@ -24,6 +24,7 @@ from hotdeals.db.migrate import upgrade_to_head
 from hotdeals.db.models import Base
 from tests.factories import TEST_ADMIN_TOKEN
 from tests.support.postgres import SERVER_URL, ThrowawayPostgres, migrated_postgres
+from tests.support.rate_limits import redis_reachable
 from tests.support.server import GENEROUS_RATE_LIMITS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -132,3 +133,30 @@ def configured(database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatc
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for engine in _engines.values():
         engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database that exists but has no schema: an empty SQLite file, an empty PostgreSQL db."""
+    if request.param == "sqlite":
+        path = tmp_path / "empty.db"
+        path.touch()
+        yield f"sqlite:///{path}"
+        return
+    database = ThrowawayPostgres(SERVER_URL)
+    try:
+        url = database.create()
+    except OperationalError as exc:
+        require(f"no PostgreSQL at {make_url(SERVER_URL).render_as_string()}: {exc.orig}")
+    try:
+        yield url
+    finally:
+        database.drop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def storage(request: pytest.FixtureRequest) -> str:
+    """The rate limits' storage: in-process memory, or the real Redis on 127.0.0.1:6379."""
+    if request.param == "redis" and (why := redis_reachable()) is not None:
+        require(why)
+    return str(request.param)

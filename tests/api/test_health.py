@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from hotdeals.app import create_app
 from hotdeals.config import Settings
 from hotdeals.db.migrate import alembic_config, head_revision
 from hotdeals.http.state import AppState
 from hotdeals.services.group_commit import _STOP
-from tests.conftest import require
 from tests.factories import TEST_ADMIN_TOKEN, post_project, post_user
 from tests.support.locks import deal_rows_held
-from tests.support.postgres import SERVER_URL, ThrowawayPostgres
 
 
 def test_healthz_and_readyz_answer_on_a_reachable_database(configured: str) -> None:
@@ -39,25 +32,6 @@ def test_readyz_is_503_when_the_database_is_down() -> None:
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert "DATABASE_URL: cannot reach" in ready.json()["detail"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database that exists but has no schema: an empty SQLite file, an empty PostgreSQL db."""
-    if request.param == "sqlite":
-        path = tmp_path / "empty.db"
-        path.touch()
-        yield f"sqlite:///{path}"
-        return
-    database = ThrowawayPostgres(SERVER_URL)
-    try:
-        url = database.create()
-    except OperationalError as exc:
-        require(f"no PostgreSQL at {make_url(SERVER_URL).render_as_string()}: {exc.orig}")
-    try:
-        yield url
-    finally:
-        database.drop()
 
 
 def readyz(url: str) -> tuple[int, dict[str, str]]:

@@ -10,18 +10,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import require
 from tests.factories import ADMIN, post_project, post_user
-from tests.support.rate_limits import limited_client, redis_reachable
+from tests.support.rate_limits import limited_client
 
 HIGH = "1000000/second"
-
-
-@pytest.fixture(params=["memory", "redis"])
-def storage(request: pytest.FixtureRequest) -> str:
-    if request.param == "redis" and (why := redis_reachable()) is not None:
-        require(why)
-    return str(request.param)
 
 
 def assert_refused(response: httpx.Response, window: int) -> None:

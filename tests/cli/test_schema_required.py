@@ -13,15 +13,11 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from hotdeals.cli import app
 from hotdeals.config import get_settings
 from hotdeals.db.migrate import alembic_config, head_revision
-from tests.conftest import require
-from tests.support.postgres import SERVER_URL, ThrowawayPostgres
 
 runner = CliRunner()
 
@@ -48,25 +44,6 @@ def settings_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatc
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database that exists but has no schema: an empty SQLite file, an empty PostgreSQL db."""
-    if request.param == "sqlite":
-        path = tmp_path / "empty.db"
-        path.touch()
-        yield f"sqlite:///{path}"
-        return
-    database = ThrowawayPostgres(SERVER_URL)
-    try:
-        url = database.create()
-    except OperationalError as exc:
-        require(f"no PostgreSQL at {make_url(SERVER_URL).render_as_string()}: {exc.orig}")
-    try:
-        yield url
-    finally:
-        database.drop()
 
 
 @pytest.fixture(autouse=True)

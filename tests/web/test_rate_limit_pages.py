@@ -8,18 +8,10 @@ import httpx
 import pytest
 from web_helpers import csrf_of, transaction_ids, visitor_token
 
-from tests.conftest import require
 from tests.factories import TEST_ADMIN_TOKEN, post_project
-from tests.support.rate_limits import limited_client, redis_reachable
+from tests.support.rate_limits import limited_client
 
 HIGH = "1000000/second"
-
-
-@pytest.fixture(params=["memory", "redis"])
-def storage(request: pytest.FixtureRequest) -> str:
-    if request.param == "redis" and (why := redis_reachable()) is not None:
-        require(why)
-    return str(request.param)
 
 
 def assert_page_refused(response: httpx.Response, window: int) -> None:
