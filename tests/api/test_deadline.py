@@ -3,22 +3,32 @@
 Another connection holds the deal rows (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite: a write
 transaction) while the request waits for its write. The request answers 503 at its deadline;
 its write, already taken by the writer, commits once the rows are released, and a retry with
-the same click or the same Idempotency-Key returns the committed result, counted once.
+the same click or the same Idempotency-Key returns the committed result, counted once. The
+deadline counts from the request's arrival, noted by the app's outermost middleware.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from hotdeals.app import create_app
 from hotdeals.config import Settings
 from hotdeals.db.audit import find_mismatches
 from hotdeals.db.models import Bandit, Transaction
+from hotdeals.errors import ServiceBusy
+from hotdeals.http.request_log import ObserveRequests, arrival
+from hotdeals.services.learning import LearningLoop
 from tests.factories import TEST_ADMIN_TOKEN, make_project, make_user
 from tests.support.locks import deal_rows_held
 
@@ -160,3 +170,47 @@ def test_a_lock_timeout_is_503_with_retry_after_not_500(
         retry = client.post(f"/api/transactions/{tid}/click")
         assert retry.json()["already_recorded"] is False  # the refused click was rolled back
     assert counted(sessions) == (2, 2, 1)
+
+
+def test_the_middleware_notes_each_request_s_arrival_in_the_event_loop_s_time() -> None:
+    async def seen(request: Request) -> JSONResponse:
+        arrived = arrival(request)
+        assert arrived is not None
+        return JSONResponse({"waited": asyncio.get_running_loop().time() - arrived})
+
+    bare = Starlette(routes=[Route("/", seen)])
+    with TestClient(ObserveRequests(bare)) as client:
+        waited = client.get("/").json()["waited"]
+    assert waited >= 0  # the same clock as the deadline's, read before the handler ran
+    outside = Request({"type": "http", "method": "GET", "path": "/", "headers": []})
+    assert arrival(outside) is None  # no middleware: the deadline counts from the call
+
+
+def test_the_deadline_counts_from_the_request_s_arrival_not_from_the_call(
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    shop: tuple[int, int],
+) -> None:
+    """A request that already waited longer than its deadline before the click was called
+    gives up at once, although the deadline itself (60 s) is far longer than the lock held."""
+    project_id, customer_id = shop
+    learning = LearningLoop(sessions, np.random.default_rng(1), deadline=60.0)
+
+    async def scenario() -> tuple[bool, bool]:
+        ranked = await learning.rank(project_id, customer_id)
+        tid = ranked.deals[0].transaction_id
+        with deal_rows_held(engine):
+            long_ago = asyncio.get_running_loop().time() - 61.0
+            try:
+                await learning.click(tid, arrived=long_ago)
+            except ServiceBusy:
+                refused = True
+            else:
+                refused = False
+        retry = await learning.click(tid)  # waits for the writer: the first click, if taken
+        await learning.close()
+        return refused, retry.already_recorded
+
+    refused, _ = asyncio.run(scenario())
+    assert refused
+    assert counted(sessions) == (2, 2, 1)  # counted once, whichever click was written

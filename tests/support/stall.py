@@ -21,10 +21,10 @@ from hotdeals.db.models import Transaction
 from tests.support.server import ServerProcess, run_db_check
 
 DEADLINE_S = 3.0  # HOTDEALS_REQUEST_DEADLINE_MS's default
-# The acceptance asks for the deadline + 1 s. A clean CI run saw clicks answer 503 at 4.03 and
-# 4.30 s (1.0-1.3 s past the 3 s deadline) while the lock was held, so this bound is the deadline
-# + 2 s until the cause of the overshoot is found: the gap is open (see the issue's note).
-BOUND_S = DEADLINE_S + 2.0
+# The acceptance: every answer within the deadline + 1 s, as the client sees it. The client runs
+# in a process of its own without coverage (``bench.stall_check``): traced by coverage on a busy
+# 2-core machine, its own event loop once added a second to what it measured.
+BOUND_S = DEADLINE_S + 1.0
 # Generous rate limits: this test is about the database, not about the door.
 NO_RATE_LIMITS = {
     f"HOTDEALS_RATE_LIMIT_{name}": "1000000/second"
@@ -141,10 +141,13 @@ async def stall_under_load(
     return run
 
 
-def problems(run: Run, database_url: str, server_log: str) -> list[str]:
-    """Everything the stall acceptance requires that ``run`` (and the database) did not show;
-    empty when it held."""
+def problems(run: Run, server: ServerProcess, database_url: str) -> list[str]:
+    """Everything the stall acceptance requires that ``run``, the server (still the same
+    process, no traceback logged) and the database did not show; empty when it held."""
     found: list[str] = []
+    if server.process is None or server.process.poll() is not None:
+        found.append("the server is no longer running: the service did not resume by itself")
+    server_log = server.log_tail(1_000_000)
     summary = f"statuses {dict(run.statuses)}, readiness {dict(Counter(run.readiness))}"
     if run.slow_answers:
         found.append(f"answers later than {BOUND_S:g} s: {run.slow_answers[:10]}")

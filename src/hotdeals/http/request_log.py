@@ -4,7 +4,9 @@ Every request (``/healthz`` as much as rank and click) crosses :class:`ObserveRe
 takes the caller's ``X-Request-ID`` when it is sane (1-64 of ``A-Z a-z 0-9 . _ : -``) or makes
 one, echoes it in the response's ``X-Request-ID``, puts it on every log line written while the
 request runs, and counts the request in :mod:`hotdeals.http.metrics`. No line is logged per
-request: the log holds what went wrong, each line naming its request.
+request: the log holds what went wrong, each line naming its request. It also notes when the
+request reached the app (:func:`arrival`), so that a request's deadline counts the time it
+waited for the event loop before its handler ran.
 
 ``HOTDEALS_LOG_FORMAT=json`` writes one JSON object per line (``time``, ``level``, ``logger``,
 ``message``, ``request_id``, ``pid``, and ``exception`` when there is one); ``text`` (the
@@ -13,6 +15,7 @@ default) writes the same fields as text.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -21,6 +24,7 @@ import sys
 import time
 from contextvars import ContextVar
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotdeals.http import metrics
@@ -28,6 +32,13 @@ from hotdeals.http import metrics
 REQUEST_ID: ContextVar[str] = ContextVar("hotdeals_request_id", default="-")
 HEADER = b"x-request-id"
 _SANE = re.compile(rb"[A-Za-z0-9._:\-]{1,64}")
+_ARRIVED = "hotdeals.arrived"  # an ASGI scope extension key: the event loop's time on arrival
+
+
+def arrival(request: Request) -> float | None:
+    """When the request reached the app, in the event loop's time (None outside the middleware)."""
+    arrived = request.scope.get(_ARRIVED)
+    return arrived if isinstance(arrived, float) else None
 
 
 class ObserveRequests:
@@ -40,6 +51,7 @@ class ObserveRequests:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope[_ARRIVED] = asyncio.get_running_loop().time()
         raw: bytes | None = None
         for name, value in scope["headers"]:
             if name == HEADER:

@@ -13,8 +13,10 @@ Two paths, one logic (:mod:`hotdeals.services.ranking`):
   Idempotency-Key requests, and any request the fast path is unsure about (a paused project, a
   deal deactivated since the snapshot), so errors are always decided on the current state.
 
-Every rank and click has a deadline (``HOTDEALS_REQUEST_DEADLINE_MS``, counted from the call):
-its write is awaited at most until then, and then :class:`~hotdeals.errors.ServiceBusy` (503,
+Every rank and click has a deadline (``HOTDEALS_REQUEST_DEADLINE_MS``), counted from the
+request's arrival when the caller passes it (``arrived``: the web layers do, so time spent
+waiting for the event loop or on the page's own reads counts), else from the call: its write is
+awaited at most until then, and then :class:`~hotdeals.errors.ServiceBusy` (503,
 ``Retry-After``) is raised. The wait costs one timer on the event loop, no thread hop. Giving up
 cancels the write only if the writer has not taken it yet (it is then never written); a write
 already taken may still commit, and a retry with the same Idempotency-Key (rank) or the same
@@ -75,12 +77,14 @@ class LearningLoop:
         *,
         k: int | None = None,
         idempotency_key: str | None = None,
+        arrived: float | None = None,
     ) -> Ranking:
         """The deals to show, logged as impressions (see :func:`ranking.rank_deals`).
 
-        :class:`ServiceBusy` when the write is not confirmed within :attr:`deadline` seconds.
+        :class:`ServiceBusy` when the write is not confirmed within :attr:`deadline` seconds of
+        ``arrived`` (the event loop's time; default: now).
         """
-        due = asyncio.get_running_loop().time() + self.deadline
+        due = self._due(arrived)
         if idempotency_key is not None:
             return await self._rank_exactly(project_id, customer_id, k, idempotency_key, due)
         snapshot = await self._snapshot(project_id)
@@ -98,18 +102,23 @@ class LearningLoop:
             return await self._rank_exactly(project_id, customer_id, k, None, due)
         return ranking.ranking_of(snapshot, chosen, customer_id, ids)
 
-    async def click(self, transaction_id: int) -> ClickOutcome:
+    async def click(self, transaction_id: int, *, arrived: float | None = None) -> ClickOutcome:
         """Count the first click on an impression; a repeat says ``already_recorded``.
 
-        :class:`ServiceBusy` when the click is not confirmed within :attr:`deadline` seconds.
+        :class:`ServiceBusy` when the click is not confirmed within :attr:`deadline` seconds of
+        ``arrived`` (the event loop's time; default: now).
         """
-        due = asyncio.get_running_loop().time() + self.deadline
+        due = self._due(arrived)
         outcome = await self._written(
             self.writer.record_click(transaction_id), due, self._late_click
         )
         if outcome is None:
             raise TransactionNotFound(f"transaction {transaction_id} does not exist")
         return outcome
+
+    def _due(self, arrived: float | None) -> float:
+        start = asyncio.get_running_loop().time() if arrived is None else arrived
+        return start + self.deadline
 
     def _late_rank(self) -> ServiceBusy:
         return ServiceBusy(

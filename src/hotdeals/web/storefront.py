@@ -28,6 +28,7 @@ from hotdeals.errors import (
     UserNotFound,
 )
 from hotdeals.http.deps import StateDep
+from hotdeals.http.request_log import arrival
 from hotdeals.http.state import AppState
 from hotdeals.services import users
 from hotdeals.vocabulary import MAX_EMAIL, MAX_NAME, MAX_TRANSACTION_ID
@@ -116,7 +117,9 @@ async def storefront(
             shelf.notice, shelf.status_code = BUSY, 429
     if shopper is not None and shelf.project_id is not None and shelf.notice is None:
         try:
-            ranking = await state.learning.rank(shelf.project_id, shopper.customer_id)
+            ranking = await state.learning.rank(
+                shelf.project_id, shopper.customer_id, arrived=arrival(request)
+            )
         except UserNotFound:
             shopper = None
         except ProjectNotFound:
@@ -245,14 +248,16 @@ async def signout(form: Annotated[ShopForm, Form()]) -> Response:
 
 
 @router.post("/basket", dependencies=[Depends(basket_limits), Depends(form_visitor)])
-async def basket(state: StateDep, form: Annotated[BasketForm, Form()]) -> Response:
+async def basket(
+    request: Request, state: StateDep, form: Annotated[BasketForm, Form()]
+) -> Response:
     """ "Add to basket" without JavaScript: the same click as the API's, then back to the shop."""
     project_id = requested_project(form.project)
     tid = parse_id(form.transaction_id, MAX_TRANSACTION_ID)
     if tid is None:
         return redirect(home_url(project_id, problem="basket"))
     try:
-        outcome = await state.learning.click(tid)
+        outcome = await state.learning.click(tid, arrived=arrival(request))
     except NotFound:  # TransactionNotFound: an impression we never logged
         return redirect(home_url(project_id, problem="basket"))
     return redirect(home_url(project_id, added=outcome.bandit_id))

@@ -20,6 +20,7 @@ from hotdeals.api.schemas import ClickOut, RankedDealOut, RankIn, RankOut
 from hotdeals.http.deps import StateDep
 from hotdeals.http.errors import ERROR_SCHEMA
 from hotdeals.http.rate_limit import ClickPerIp, RankPerIp, limit_rank_per_customer
+from hotdeals.http.request_log import arrival
 from hotdeals.vocabulary import MAX_IDEMPOTENCY_KEY
 
 router = APIRouter(prefix="/api", tags=["learning loop"])
@@ -66,7 +67,11 @@ async def rank(
     address, per customer)."""
     await limit_rank_per_customer(request, body.customer_id)
     result = await state.learning.rank(
-        project_id, body.customer_id, k=body.k, idempotency_key=idempotency_key
+        project_id,
+        body.customer_id,
+        k=body.k,
+        idempotency_key=idempotency_key,
+        arrived=arrival(request),
     )
     answer = RankOut(
         project_id=result.project_id,
@@ -91,10 +96,10 @@ async def rank(
     responses=errors(404, 413, 503) | TOO_MANY,
     dependencies=[NoQuery, ClickPerIp],
 )
-async def click(transaction_id: TransactionId, state: StateDep) -> Response:
+async def click(request: Request, transaction_id: TransactionId, state: StateDep) -> Response:
     """Idempotent: the first click counts, a repeated one changes nothing and says
     `already_recorded: true`. 429 past the rate limit per client address."""
-    outcome = await state.learning.click(transaction_id)
+    outcome = await state.learning.click(transaction_id, arrived=arrival(request))
     answer = ClickOut(
         transaction_id=outcome.transaction_id,
         bandit_id=outcome.bandit_id,
