@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         description="Key that signs cookies and tokens; random per process if unset (`hotdeals "
         "serve` generates one for all its workers). Set it when several replicas serve.",
     )
+    hotdeals_click_token_ttl_s: int = Field(
+        default=86_400,
+        ge=60,
+        le=90 * 86_400,
+        description="How long a rank's click tokens stay valid (seconds; default 24 h).",
+    )
     hotdeals_cors_origins: str = Field(
         default="",
         description="Comma-separated origins allowed to call the API from a browser.",
@@ -115,6 +121,7 @@ class Settings(BaseSettings):
     hotdeals_rate_limit_click_per_customer: str = Field(default="60/minute")
     hotdeals_rate_limit_signin_per_ip: str = Field(default="10/minute")
     hotdeals_rate_limit_guest_per_ip: str = Field(default="10/minute")
+    hotdeals_rate_limit_visitor_per_ip: str = Field(default="60/minute")
     hotdeals_rate_limit_admin_failures_per_ip: str = Field(default="10/minute")
 
     @field_validator(
@@ -124,6 +131,7 @@ class Settings(BaseSettings):
         "hotdeals_rate_limit_click_per_customer",
         "hotdeals_rate_limit_signin_per_ip",
         "hotdeals_rate_limit_guest_per_ip",
+        "hotdeals_rate_limit_visitor_per_ip",
         "hotdeals_rate_limit_admin_failures_per_ip",
     )
     @classmethod

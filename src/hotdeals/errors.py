@@ -98,6 +98,18 @@ class InvalidRequest(HotDealsError):
     status_code = 400
 
 
+class ClickTokenInvalid(InvalidRequest):
+    """A click token whose signature does not hold: edited, truncated, or signed by another
+    deployment's key. Nothing is counted."""
+
+
+class ClickTokenExpired(HotDealsError):
+    """A genuine click token past its lifetime (``HOTDEALS_CLICK_TOKEN_TTL_S``); nothing is
+    counted. 410: the impression existed, the right to click it has gone."""
+
+    status_code = 410
+
+
 class RateLimited(HotDealsError):
     """Too many requests of one kind from one client address or customer; retry later.
 

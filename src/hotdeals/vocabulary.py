@@ -18,6 +18,7 @@ from pydantic import Field
 from hotdeals.bandit import PolicyName
 
 __all__ = [
+    "DEFAULT_CURRENCY",
     "DEFAULT_EPSILON",
     "DEFAULT_MIN_IMPRESSIONS",
     "DEFAULT_MIN_PROB_BEST",
@@ -40,8 +41,11 @@ __all__ = [
     "MAX_PRIOR",
     "MAX_SLOTS",
     "MAX_TRANSACTION_ID",
+    "MAX_VISITOR_ID",
     "PRICE_DECIMALS",
     "PRICE_DIGITS",
+    "VISITOR_EMAIL_DOMAIN",
+    "Currency",
     "Description",
     "Emoji",
     "Epsilon",
@@ -55,6 +59,7 @@ __all__ = [
     "Prior",
     "ProjectStatus",
     "Slots",
+    "VisitorId",
 ]
 
 
@@ -77,6 +82,10 @@ MAX_EMOJI: Final = 16
 MAX_IMAGE_URL: Final = 2000
 MAX_EMAIL: Final = 320  # RFC 3696's longest address
 MAX_IDEMPOTENCY_KEY: Final = 200
+MAX_VISITOR_ID: Final = 128
+# Visitors are users rows without personal data: their NOT NULL email is a reserved placeholder
+# in this domain (RFC 6761's .invalid never resolves), which sign-up refuses.
+VISITOR_EMAIL_DOMAIN: Final = "visitors.invalid"
 
 # Prices: NUMERIC(10, 2).
 PRICE_DIGITS: Final = 10
@@ -89,6 +98,7 @@ MAX_K: Final = 20
 MAX_PRIOR: Final = 1e6
 MAX_MIN_IMPRESSIONS: Final = 10**9
 MAX_DEALS_PER_REQUEST: Final = 100
+DEFAULT_CURRENCY: Final = "EUR"
 DEFAULT_POLICY: Final = PolicyName.THOMPSON
 DEFAULT_EPSILON: Final = 0.1
 DEFAULT_SLOTS: Final = 3
@@ -117,6 +127,22 @@ Price = Annotated[Decimal, Field(ge=0, max_digits=PRICE_DIGITS, decimal_places=P
 Emoji = Annotated[str, Field(min_length=1, max_length=MAX_EMOJI, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
 ImageUrl = Annotated[str, Field(max_length=MAX_IMAGE_URL, pattern=r"^https?://\S+$")]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# An ISO 4217 code's shape: three capital letters ("EUR", "GBP"); the list itself changes over
+# time and is not ours to keep, so an unassigned code such as "ZZZ" passes.
+Currency = Annotated[
+    str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+]
+# Chosen by the shop or by the strip, opaque to us: visible ASCII only (no spaces, no controls).
+VisitorId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_VISITOR_ID,
+        pattern=r"^[\x21-\x7e]+$",
+        description=f"the shop's or the strip's opaque id of an anonymous visitor "
+        f"(1-{MAX_VISITOR_ID} visible ASCII characters)",
+    ),
+]
 Slots = Annotated[
     int, Field(ge=1, le=MAX_SLOTS, description=f"deals shown per page (1-{MAX_SLOTS})")
 ]

@@ -37,6 +37,7 @@ GENEROUS_RATE_LIMITS = {
         "CLICK_PER_CUSTOMER",
         "SIGNIN_PER_IP",
         "GUEST_PER_IP",
+        "VISITOR_PER_IP",
         "ADMIN_FAILURES_PER_IP",
     )
 }

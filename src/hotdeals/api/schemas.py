@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, Strict, model_validator
 
 from hotdeals.vocabulary import (
+    DEFAULT_CURRENCY,
     DEFAULT_EPSILON,
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
@@ -24,6 +25,7 @@ from hotdeals.vocabulary import (
     MAX_DEALS_PER_REQUEST,
     MAX_EMAIL,
     MAX_K,
+    Currency,
     Description,
     Emoji,
     Epsilon,
@@ -140,6 +142,7 @@ class ProjectIn(Request):
     prior_beta: StrictPrior = DEFAULT_PRIOR
     min_prob_best: StrictMinProbBest = DEFAULT_MIN_PROB_BEST
     min_impressions: StrictMinImpressions = DEFAULT_MIN_IMPRESSIONS
+    currency: Currency = Field(default=DEFAULT_CURRENCY, description="ISO 4217: deals' prices")
     bandits: list[DealIn] = Field(default_factory=list, max_length=MAX_DEALS_PER_REQUEST)
 
 
@@ -153,6 +156,7 @@ class ProjectPatch(Patch):
     slots: StrictSlots | None = None
     min_prob_best: StrictMinProbBest | None = None
     min_impressions: StrictMinImpressions | None = None
+    currency: Currency | None = None
     status: ProjectStatus | None = Field(
         default=None, description="running, paused or ended (final)"
     )
@@ -174,6 +178,7 @@ class ProjectOut(BaseModel):
     prior_beta: float
     min_prob_best: float
     min_impressions: int
+    currency: str
     winner_bandit_id: int | None
     created_at: datetime
     ended_at: datetime | None
@@ -181,35 +186,6 @@ class ProjectOut(BaseModel):
 
 class ProjectDetail(ProjectOut):
     bandits: list[BanditOut]
-
-
-class RankIn(Request):
-    customer_id: StrictId = Field(examples=[1])
-    k: StrictK | None = Field(
-        default=None,
-        description=f"deals wanted (1-{MAX_K}); default the project's slots, capped at the "
-        "number of active deals",
-    )
-
-
-class RankedDealOut(BaseModel):
-    position: int
-    bandit_id: int
-    bandit_name: str
-    transaction_id: int
-
-
-class RankOut(BaseModel):
-    project_id: int
-    customer_id: int
-    deals: list[RankedDealOut]
-
-
-class ClickOut(BaseModel):
-    transaction_id: int
-    bandit_id: int
-    clicked: Literal[True] = True
-    already_recorded: bool = Field(description="true when an earlier click was already counted")
 
 
 class DealStatsOut(BaseModel):

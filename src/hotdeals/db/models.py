@@ -33,11 +33,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hotdeals.db.types import UTCDateTime, utcnow
 from hotdeals.vocabulary import (
+    DEFAULT_CURRENCY,
     MAX_EMAIL,
     MAX_EMOJI,
     MAX_IDEMPOTENCY_KEY,
     MAX_IMAGE_URL,
     MAX_NAME,
+    MAX_VISITOR_ID,
     PRICE_DECIMALS,
     PRICE_DIGITS,
     PolicyName,
@@ -65,7 +67,13 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A customer of the shop; ``email`` is unique (spec)."""
+    """A customer of the shop; ``email`` is unique (spec).
+
+    An anonymous visitor of a shop's page is a row too, so that every impression keeps its
+    customer: ``visitor_id`` is the shop's or the strip's opaque id (unique), and the spec's
+    NOT NULL ``email`` and ``name`` hold placeholders, no personal data
+    (:mod:`hotdeals.services.visitors`).
+    """
 
     __tablename__ = "users"
 
@@ -73,6 +81,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(MAX_EMAIL), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(MAX_NAME), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    visitor_id: Mapped[str | None] = mapped_column(String(MAX_VISITOR_ID), unique=True)
 
     transactions: Mapped[list[Transaction]] = relationship(
         back_populates="user", passive_deletes="all"
@@ -129,6 +138,9 @@ class Project(Base):
     )
     winner_bandit_id: Mapped[int | None] = mapped_column(
         ForeignKey("bandits.bandit_id", ondelete="RESTRICT", use_alter=True)
+    )
+    currency: Mapped[str] = mapped_column(
+        String(3), nullable=False, default=DEFAULT_CURRENCY, server_default=DEFAULT_CURRENCY
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

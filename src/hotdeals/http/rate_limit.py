@@ -64,6 +64,7 @@ class Rules:
     click_customer: Rule
     signin_ip: Rule
     guest_ip: Rule
+    visitor_ip: Rule
     admin_failures_ip: Rule
 
     @classmethod
@@ -83,6 +84,9 @@ class Rules:
             ),
             signin_ip=Rule.of("signin-ip", s.hotdeals_rate_limit_signin_per_ip, "sign-ins"),
             guest_ip=Rule.of("guest-ip", s.hotdeals_rate_limit_guest_per_ip, "new guests"),
+            visitor_ip=Rule.of(
+                "visitor-ip", s.hotdeals_rate_limit_visitor_per_ip, "new visitors from this address"
+            ),
             admin_failures_ip=Rule.of(
                 "admin-failures-ip",
                 s.hotdeals_rate_limit_admin_failures_per_ip,
@@ -190,6 +194,17 @@ async def limit_click_per_ip(request: Request) -> None:
 async def limit_rank_per_customer(request: Request, customer_id: int) -> None:
     limiter = rate_limits(request)
     await limiter.check(limiter.rules.rank_customer, str(customer_id))
+
+
+async def limit_click_per_customer(request: Request, customer_id: int) -> None:
+    limiter = rate_limits(request)
+    await limiter.check(limiter.rules.click_customer, str(customer_id))
+
+
+async def limit_new_visitor_per_ip(request: Request) -> None:
+    """Counted when a visitor id is not yet known to this worker (it may become a new row)."""
+    limiter = rate_limits(request)
+    await limiter.check(limiter.rules.visitor_ip, client_ip(request))
 
 
 async def admin_failure(request: Request) -> int | None:

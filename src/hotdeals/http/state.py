@@ -1,4 +1,5 @@
-"""What one running app holds: settings, engine, sessions, random source and signing key."""
+"""What one running app holds: settings, engine, sessions, random source, signing key and the
+services built on them (learning loop, click tokens, visitors)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.config import Settings
 from hotdeals.db.engine import Timeouts, make_engine, make_session_factory
+from hotdeals.services.click_tokens import ClickTokens
 from hotdeals.services.learning import LearningLoop
+from hotdeals.services.visitors import Visitors
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class AppState:
     rng: np.random.Generator
     learning: LearningLoop
     secret_key: bytes
+    click_tokens: ClickTokens
+    visitors: Visitors
 
     @property
     def admin_token(self) -> str | None:
@@ -44,6 +49,12 @@ class AppState:
         sessions = make_session_factory(engine)
         rng = np.random.default_rng()
         configured = settings.hotdeals_secret_key
+        # Without a configured key, signatures hold in this process only (and die with it).
+        secret_key = (
+            configured.get_secret_value().encode()
+            if configured is not None
+            else secrets.token_bytes(32)
+        )
         return cls(
             settings=settings,
             engine=engine,
@@ -55,8 +66,7 @@ class AppState:
                 snapshot_ttl=settings.hotdeals_snapshot_ttl_ms / 1000,
                 deadline=settings.hotdeals_request_deadline_ms / 1000,
             ),
-            # Without a configured key, signatures hold in this process only (and die with it).
-            secret_key=configured.get_secret_value().encode()
-            if configured is not None
-            else secrets.token_bytes(32),
+            secret_key=secret_key,
+            click_tokens=ClickTokens(secret_key, ttl_s=settings.hotdeals_click_token_ttl_s),
+            visitors=Visitors(sessions),
         )

@@ -62,6 +62,7 @@ def create_project(session: Session, spec: ProjectSpec) -> Project:
         prior_beta=spec.prior_beta,
         min_prob_best=spec.min_prob_best,
         min_impressions=spec.min_impressions,
+        currency=spec.currency,
         number_of_bandits=0,
         status="running",
     )
@@ -79,6 +80,20 @@ def require_project(session: Session, project_id: int) -> Project:
     if project is None:
         raise ProjectNotFound(f"project {project_id} does not exist")
     return project
+
+
+def current_project(session: Session, configured: int | None) -> Project | None:
+    """The campaign a shop's page shows when it names none: the configured one
+    (``HOTDEALS_STOREFRONT_PROJECT``, whatever its status, so the page can say it is paused),
+    else the newest running one; None when there is neither."""
+    if configured is not None:
+        return session.get(Project, configured)
+    return session.scalar(
+        select(Project)
+        .where(Project.status == ProjectStatus.RUNNING.value)
+        .order_by(Project.project_id.desc())
+        .limit(1)
+    )
 
 
 def get_project(session: Session, project_id: int) -> Project:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -25,6 +27,17 @@ from hotdeals.errors import (
     ProjectNotRunning,
     UserNotFound,
 )
+from hotdeals.vocabulary import DEFAULT_CURRENCY
+
+
+@dataclass(frozen=True, slots=True)
+class DealDisplay:
+    """What a page shows of a deal beside its name (all optional), read with the snapshot."""
+
+    description: str | None = None
+    price: Decimal | None = None
+    emoji: str | None = None
+    image_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +48,7 @@ class RankedDeal:
     bandit_id: int
     bandit_name: str
     transaction_id: int
+    display: DealDisplay = DealDisplay()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +59,7 @@ class Ranking:
     customer_id: int
     deals: list[RankedDeal]
     replayed: bool = False
+    currency: str = DEFAULT_CURRENCY
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +76,8 @@ class ProjectSnapshot:
     arm_ids: tuple[int, ...]
     arm_names: tuple[str, ...]
     arms: ArmSet
+    arm_display: tuple[DealDisplay, ...] = ()
+    currency: str = DEFAULT_CURRENCY
 
 
 def load_snapshot(session: Session, project_id: int) -> ProjectSnapshot:
@@ -76,6 +93,7 @@ def load_snapshot(session: Session, project_id: int) -> ProjectSnapshot:
             Bandit.beta,
             Bandit.n,
             Bandit.number_of_success,
+            *_DISPLAY_COLUMNS,
         )
         .where(Bandit.project_id == project_id, Bandit.active.is_(True))
         .order_by(Bandit.bandit_id)
@@ -93,7 +111,16 @@ def load_snapshot(session: Session, project_id: int) -> ProjectSnapshot:
             pulls=np.array([r.n for r in rows], dtype=np.int64),
             successes=np.array([r.number_of_success for r in rows], dtype=np.int64),
         ),
+        arm_display=tuple(_display(r) for r in rows),
+        currency=project.currency,
     )
+
+
+_DISPLAY_COLUMNS = (Bandit.description, Bandit.price, Bandit.emoji, Bandit.image_url)
+
+
+def _display(row: Any) -> DealDisplay:
+    return DealDisplay(row.description, row.price, row.emoji, row.image_url)
 
 
 def choose(snapshot: ProjectSnapshot, k: int | None, rng: np.random.Generator) -> list[int]:
@@ -126,12 +153,18 @@ def ranking_of(
 ) -> Ranking:
     """The answer for the chosen arms once their impressions are logged."""
     deals = [
-        RankedDeal(position, snapshot.arm_ids[i], snapshot.arm_names[i], transaction_id)
+        RankedDeal(
+            position,
+            snapshot.arm_ids[i],
+            snapshot.arm_names[i],
+            transaction_id,
+            snapshot.arm_display[i],
+        )
         for position, (i, transaction_id) in enumerate(
             zip(chosen, transaction_ids, strict=True), start=1
         )
     ]
-    return Ranking(snapshot.project_id, customer_id, deals)
+    return Ranking(snapshot.project_id, customer_id, deals, currency=snapshot.currency)
 
 
 def rank_deals(
@@ -154,7 +187,7 @@ def rank_deals(
     if session.get(User, customer_id) is None:
         raise UserNotFound(f"customer {customer_id} does not exist")
     if idempotency_key is not None:
-        earlier = _claim_key(session, idempotency_key, project_id, customer_id)
+        earlier = _claim_key(session, idempotency_key, snapshot, customer_id)
         if earlier is not None:
             return earlier
     chosen = choose(snapshot, k, rng)
@@ -164,12 +197,15 @@ def rank_deals(
     return ranking_of(snapshot, chosen, customer_id, ids)
 
 
-def _claim_key(session: Session, key: str, project_id: int, customer_id: int) -> Ranking | None:
+def _claim_key(
+    session: Session, key: str, snapshot: ProjectSnapshot, customer_id: int
+) -> Ranking | None:
     """Reserve ``key`` for this request, or return the answer it already got.
 
     The insert comes first: a concurrent retry with the same key blocks on the primary key
     until the first request commits, then reads its answer here.
     """
+    project_id = snapshot.project_id
     try:
         with session.begin_nested():
             session.add(
@@ -191,16 +227,21 @@ def _claim_key(session: Session, key: str, project_id: int, customer_id: int) ->
         )
     rows = session.execute(
         select(
-            Transaction.transaction_id, Transaction.position, Bandit.bandit_id, Bandit.bandit_name
+            Transaction.transaction_id,
+            Transaction.position,
+            Bandit.bandit_id,
+            Bandit.bandit_name,
+            *_DISPLAY_COLUMNS,
         )
         .join(Bandit, Bandit.bandit_id == Transaction.bandit_id)
         .where(Transaction.transaction_id.in_(earlier.transaction_ids))
         .order_by(Transaction.position)
     ).all()
     deals = [
-        RankedDeal(row.position, row.bandit_id, row.bandit_name, row.transaction_id) for row in rows
+        RankedDeal(row.position, row.bandit_id, row.bandit_name, row.transaction_id, _display(row))
+        for row in rows
     ]
-    return Ranking(project_id, customer_id, deals, replayed=True)
+    return Ranking(project_id, customer_id, deals, replayed=True, currency=snapshot.currency)
 
 
 def click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:

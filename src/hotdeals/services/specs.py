@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from hotdeals.errors import InvalidRequest
 from hotdeals.vocabulary import (
+    DEFAULT_CURRENCY,
     DEFAULT_EPSILON,
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
@@ -23,6 +24,7 @@ from hotdeals.vocabulary import (
     DEFAULT_SLOTS,
     MAX_DEALS_PER_REQUEST,
     MAX_EMAIL,
+    Currency,
     Description,
     Emoji,
     Epsilon,
@@ -68,6 +70,7 @@ class ProjectSpec(Spec):
     prior_beta: Prior = DEFAULT_PRIOR
     min_prob_best: MinProbBest = DEFAULT_MIN_PROB_BEST
     min_impressions: MinImpressions = DEFAULT_MIN_IMPRESSIONS
+    currency: Currency = DEFAULT_CURRENCY
     bandits: tuple[DealSpec, ...] = Field(default=(), max_length=MAX_DEALS_PER_REQUEST)
 
 

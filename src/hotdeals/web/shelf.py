@@ -144,17 +144,10 @@ def load_shelf(state: AppState, requested: str | None) -> Shelf:
                 return shelf_of(projects.get_project(session, project_id))
             except ProjectNotFound:
                 return Shelf(notice=NOT_FOUND, status_code=404)
-        configured = state.settings.hotdeals_storefront_project
-        if configured is not None:
-            try:
-                return shelf_of(projects.get_project(session, configured))
-            except ProjectNotFound:
-                return Shelf(notice=NO_DEALS)
-        running = ProjectStatus.RUNNING.value
-        newest = projects.list_projects(session, limit=1, offset=0, status=running).items
-        if not newest:
+        current = projects.current_project(session, state.settings.hotdeals_storefront_project)
+        if current is None:
             return Shelf(notice=NO_DEALS)
-        return shelf_of(projects.get_project(session, newest[0].project_id))
+        return shelf_of(projects.get_project(session, current.project_id))
 
 
 def load_shopper(state: AppState, customer_id: int | None) -> Shopper | None:

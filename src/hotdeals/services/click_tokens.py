@@ -1,0 +1,78 @@
+"""Click tokens: proof that a click answers an impression this service really handed out.
+
+Rank returns one token per shown deal; the open click endpoint takes only tokens, so a script
+can neither click impressions it never received nor walk the sequential transaction ids. A
+token is the impression's transaction id, its customer's id (so that clicks are rate-limited per
+customer without a database read) and its issue time, signed with the deployment's
+``HOTDEALS_SECRET_KEY`` (``itsdangerous.TimestampSigner``, HMAC-SHA256, a salt of its own so
+that no other signature of ours is a token). Signing costs a few microseconds and no storage:
+nothing to look up before the click's own write. The id is readable in the token (it is in the
+rank answer anyway); editing any byte breaks the signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+
+from hotdeals.errors import ClickTokenExpired, ClickTokenInvalid
+
+_SALT = "hotdeals.click-token"
+
+
+@dataclass(frozen=True, slots=True)
+class ClickClaim:
+    """What a genuine token says: this customer was shown this impression."""
+
+    transaction_id: int
+    customer_id: int
+
+
+class _Signer(TimestampSigner):
+    """itsdangerous's signer on an injected clock (tests age tokens without waiting)."""
+
+    def __init__(self, secret_key: bytes, clock: Callable[[], float]) -> None:
+        super().__init__(secret_key, salt=_SALT, digest_method=hashlib.sha256)
+        self.clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self.clock())
+
+
+class ClickTokens:
+    """Issue and redeem the click tokens of one deployment."""
+
+    def __init__(
+        self, secret_key: bytes, *, ttl_s: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.ttl_s = ttl_s
+        self._signer = _Signer(secret_key, clock)
+
+    def issue(self, transaction_id: int, customer_id: int) -> str:
+        """A token for this impression, valid for :attr:`ttl_s` seconds from now."""
+        return self._signer.sign(f"{transaction_id}-{customer_id}").decode()
+
+    def redeem(self, token: str) -> ClickClaim:
+        """What the token says, or :class:`ClickTokenInvalid` / :class:`ClickTokenExpired`
+        saying what is wrong with it."""
+        try:
+            raw = self._signer.unsign(token, max_age=self.ttl_s)
+        except SignatureExpired:
+            raise ClickTokenExpired(
+                f"token: this click token expired (tokens are valid {self.ttl_s} s after the"
+                " rank that issued them); nothing was counted"
+            ) from None
+        except BadSignature:
+            raise ClickTokenInvalid(
+                "token: not a click token of this service (edited, truncated or signed by"
+                " another deployment); nothing was counted"
+            ) from None
+        transaction_id, _, customer_id = raw.decode().partition("-")
+        if not (transaction_id.isdigit() and customer_id.isdigit()):
+            # Signed with our key and salt, so only a key shared with other signers gets here.
+            raise ClickTokenInvalid("token: not a click token of this service")
+        return ClickClaim(int(transaction_id), int(customer_id))
