@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by hotdeals.api.docs from a package, not from a CDN
         redoc_url=None,
+        # operationId = the endpoint function's name (rank, click, create_project, ...), unique
+        # across the API, so that generated clients get short, stable method names.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.hotdeals = state
     state.learning.writer.on_commit = metrics.observe_commit

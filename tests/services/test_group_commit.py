@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotdeals.db.audit import find_mismatches
 from hotdeals.db.counters import Impression
 from hotdeals.db.models import Bandit, Transaction
-from hotdeals.services.group_commit import GroupCommitter, StaleSnapshot
+from hotdeals.services.group_batch import StaleSnapshot
+from hotdeals.services.group_commit import GroupCommitter
 from tests.factories import make_project, make_user
 
 

@@ -17,7 +17,8 @@ from hotdeals.db.audit import find_mismatches
 from hotdeals.db.counters import Impression
 from hotdeals.db.models import Transaction
 from hotdeals.errors import WriterStopped
-from hotdeals.services.group_commit import _STOP, GroupCommitter, _Job, _RankJob
+from hotdeals.services.group_batch import Job, RankJob
+from hotdeals.services.group_commit import _STOP, GroupCommitter
 from tests.factories import make_project, make_user
 
 BOOM_CUSTOMER = -1  # impressions for this customer make the test writer fail
@@ -42,14 +43,14 @@ class TestWriter(GroupCommitter):
         super().__init__(sessions, **kwargs)  # type: ignore[arg-type]
         self.gate: Gate | None = None
 
-    def _write(self, batch: Sequence[_Job]) -> list[object]:
+    def _write(self, batch: Sequence[Job]) -> list[object]:
         gate = self.gate
         if gate is not None and gate.armed:
             gate.armed = False
             gate.entered.set()
             assert gate.opened.wait(timeout=60), "the test never opened the gate"
         customers = {
-            i.customer_id for job in batch if isinstance(job, _RankJob) for i in job.impressions
+            i.customer_id for job in batch if isinstance(job, RankJob) for i in job.impressions
         }
         if KILL_CUSTOMER in customers:
             raise SystemExit("the writer thread is killed")
@@ -242,7 +243,7 @@ def test_a_database_error_fails_the_whole_batch_at_once_and_counts_as_a_stall(
     failures = [1]
 
     class Failing(GroupCommitter):
-        def _write(self, batch: Sequence[_Job]) -> list[object]:
+        def _write(self, batch: Sequence[Job]) -> list[object]:
             if failures[0]:
                 failures[0] -= 1
                 raise OperationalError("UPDATE bandits", {}, Exception("lock timeout"))

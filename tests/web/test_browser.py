@@ -94,7 +94,7 @@ def test_add_to_basket_is_counted(live_server: LiveServer, new_page: NewPage, ex
     bandit_id = int(card.get_attribute("data-bandit-id") or 0)
     button = card.locator(".add-button")
     expect(button).to_have_text("Add to basket")
-    with page.expect_response(re.compile(r"/api/transactions/\d+/click$")) as answer:
+    with page.expect_response(re.compile(r"/api/clicks$")) as answer:
         button.click()
     assert answer.value.status == 200
     expect(button).to_have_text("✓ Added")
@@ -112,10 +112,10 @@ def test_reloading_asks_for_a_new_ranking(
     page = new_page()
     enter_as_guest(page, live_server, project["project_id"])
     forms = page.locator("form.basket-form")
-    first = {forms.nth(i).get_attribute("data-transaction-id") for i in range(2)}
+    first = {forms.nth(i).get_attribute("data-click-token") for i in range(2)}
     page.reload()
     expect(forms).to_have_count(2)
-    second = {forms.nth(i).get_attribute("data-transaction-id") for i in range(2)}
+    second = {forms.nth(i).get_attribute("data-click-token") for i in range(2)}
     assert first.isdisjoint(second)
     assert impressions(live_server.api, project["project_id"]) == 4
 
@@ -167,7 +167,7 @@ def test_the_storefront_works_with_the_keyboard_alone(
     page.keyboard.press("Enter")
     expect(page.locator(".deal-card")).to_have_count(3)
     tab_to("Add to basket")
-    with page.expect_response(re.compile(r"/click$")):
+    with page.expect_response(re.compile(r"/api/clicks$")):
         page.keyboard.press("Enter")
     expect(page.locator(".add-button.is-added")).to_have_count(1)
     assert page.evaluate("document.activeElement.classList.contains('add-button')")

@@ -35,10 +35,12 @@ def traffic(client: TestClient, project_id: int, plan: dict[int, tuple[int, int]
             )
         for i in range(shown):
             deal = client.post(
-                f"/api/projects/{project_id}/rank", json={"customer_id": customer, "k": 1}
+                f"/api/projects/{project_id}/rank",
+                json={"customer_id": customer, "k": 1},
+                headers=ADMIN,
             ).json()["deals"][0]
             if i < clicked:
-                client.post(f"/api/transactions/{deal['transaction_id']}/click")
+                client.post("/api/clicks", json={"token": deal["click_token"]})
     for other in bandits:
         client.patch(f"/api/bandits/{other['bandit_id']}", json={"active": True}, headers=ADMIN)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from web_helpers import csrf_of, transaction_ids, visitor_token
+from web_helpers import click_tokens, csrf_of, transaction_ids, visitor_token
 
 from tests.factories import TEST_ADMIN_TOKEN, post_project
 from tests.support.rate_limits import limited_client
@@ -81,11 +81,11 @@ def test_basket_floods_per_customer_and_reload_floods_get_429_pages(
         pid = post_project(client, deals=3)["project_id"]
         csrf = visitor_token(client, f"/?project={pid}")
         page = client.post("/guest", data={"csrf": csrf, "project": str(pid)}).text  # rank 1
-        tids = transaction_ids(page)
-        for tid in tids:  # three clicks (redirects not followed: no ranking)
-            data = {"csrf": csrf, "transaction_id": str(tid), "project": str(pid)}
+        tokens = click_tokens(page)
+        for token in tokens:  # three clicks (redirects not followed: no ranking)
+            data = {"csrf": csrf, "token": token, "project": str(pid)}
             assert client.post("/basket", data=data, follow_redirects=False).status_code == 303
-        data = {"csrf": csrf, "transaction_id": str(tids[0]), "project": str(pid)}
+        data = {"csrf": csrf, "token": tokens[0], "project": str(pid)}
         assert_page_refused(client.post("/basket", data=data), 60)
         assert client.get(f"/?project={pid}").status_code == 200  # rank 2
         for _ in range(4):  # ranks 3-6

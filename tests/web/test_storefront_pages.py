@@ -7,6 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from web_helpers import (
+    click_tokens,
     clicks,
     cookie_flags,
     cookie_header,
@@ -219,8 +220,7 @@ def test_add_to_basket_without_javascript_counts_the_click_once(client: TestClie
     project = post_project(client, deals=3)
     pid = project["project_id"]
     page = enter_as_guest(client, pid)
-    tid = transaction_ids(page)[0]
-    data = {"csrf": csrf_of(page), "transaction_id": str(tid), "project": str(pid)}
+    data = {"csrf": csrf_of(page), "token": click_tokens(page)[0], "project": str(pid)}
     response = client.post("/basket", data=data, follow_redirects=False)
     assert response.status_code == 303
     bandit = re.search(r"added=(\d+)", response.headers["location"])
@@ -233,15 +233,19 @@ def test_add_to_basket_without_javascript_counts_the_click_once(client: TestClie
     assert clicks(client, pid) == 1
 
 
-@pytest.mark.parametrize("transaction_id", ["999999", "abc", "-1", str(2**63), ""])
-def test_add_to_basket_on_an_unknown_impression_says_so(
-    client: TestClient, transaction_id: str
+@pytest.mark.parametrize("token", ["999999", "abc", "", "edited", "unknown"])
+def test_add_to_basket_with_a_token_not_ours_or_unknown_says_so(
+    client: TestClient, token: str
 ) -> None:
     post_project(client)
     page = enter_as_guest(client)
-    response = client.post(
-        "/basket", data={"csrf": csrf_of(page), "transaction_id": transaction_id}
-    )
+    genuine = click_tokens(page)[0]
+    sent = {
+        "edited": genuine[:-1] + ("A" if genuine[-1] != "A" else "B"),
+        # Signed by this app for an impression that does not exist.
+        "unknown": client.app.state.hotdeals.click_tokens.issue(999_999, 1),  # type: ignore[attr-defined]
+    }.get(token, token)
+    response = client.post("/basket", data={"csrf": csrf_of(page), "token": sent})
     assert response.status_code == 200
     assert "We couldn&#39;t add that to your basket" in response.text
 
@@ -250,7 +254,7 @@ def test_add_to_basket_on_an_unknown_impression_says_so(
 def test_a_form_without_its_token_is_refused(client: TestClient, path: str) -> None:
     project = post_project(client)
     page = enter_as_guest(client, project["project_id"])
-    data = {"email": "eve@example.com", "name": "Eve", "transaction_id": transaction_ids(page)[0]}
+    data = {"email": "eve@example.com", "name": "Eve", "token": click_tokens(page)[0]}
     for token in ("", "forged", security.csrf_token(b"another key", "nonce")):
         response = client.post(path, data={**data, "csrf": token})
         assert response.status_code == 403

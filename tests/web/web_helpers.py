@@ -40,7 +40,13 @@ def csrf_of(html: str) -> str:
 
 
 def transaction_ids(html: str) -> list[int]:
-    return [int(t) for t in re.findall(r'name="transaction_id" value="(\d+)"', html)]
+    """The impressions a page shows, in slot order (each card's heading is ``deal-<id>``)."""
+    return [int(t) for t in re.findall(r'class="deal-name" id="deal-(\d+)"', html)]
+
+
+def click_tokens(html: str) -> list[str]:
+    """The click tokens of a page's "Add to basket" forms, in slot order."""
+    return re.findall(r'name="token" value="([^"]+)"', html)
 
 
 def cookie_header(response: httpx.Response, name: str) -> str:

@@ -81,6 +81,10 @@ class Patch(Request):
 
 
 class UserIn(Request):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ann@example.com", "name": "Ann Shopper"}]}
+    )
+
     email: EmailStr = Field(max_length=MAX_EMAIL, examples=["ann@example.com"])
     name: Name = Field(examples=["Ann Shopper"])
 
@@ -93,7 +97,20 @@ class UserOut(BaseModel):
     name: str
 
 
+STRAWBERRIES: dict[str, Any] = {
+    "bandit_name": "Strawberries 2 for 1",
+    "description": "Dutch, 500 g punnets",
+    "price": "3.49",
+    "emoji": "🍓",
+    "image_url": "https://shop.example.com/img/strawberries.jpg",
+}
+
+
 class DealIn(Request):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [STRAWBERRIES, {"bandit_name": "Coffee beans -25%"}]}
+    )
+
     bandit_name: Name = Field(examples=["Strawberries 2 for 1"])
     description: Description | None = Field(default=None, examples=["Dutch, 500 g punnets"])
     price: Price | None = Field(default=None, examples=["3.49"])
@@ -103,6 +120,12 @@ class DealIn(Request):
 
 
 class DealPatch(Patch):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"price": "2.99", "description": "Dutch, 500 g punnets"}, {"active": False}]
+        }
+    )
+
     nullable: ClassVar[frozenset[str]] = frozenset({"description", "price", "emoji", "image_url"})
 
     bandit_name: Name | None = None
@@ -133,6 +156,25 @@ class BanditOut(BaseModel):
 
 
 class ProjectIn(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_name": "Hot Deals, week 48",
+                    "project_description": "Fruit and coffee on the home page",
+                    "policy": "thompson",
+                    "slots": 2,
+                    "currency": "EUR",
+                    "bandits": [
+                        STRAWBERRIES,
+                        {"bandit_name": "Coffee beans -25%", "price": "7.99", "emoji": "☕"},
+                        {"bandit_name": "Tomatoes -30%", "price": "1.39"},
+                    ],
+                }
+            ]
+        }
+    )
+
     project_name: Name = Field(examples=["Hot Deals, week 48"])
     project_description: Description | None = None
     policy: PolicyName = DEFAULT_POLICY
@@ -147,6 +189,16 @@ class ProjectIn(Request):
 
 
 class ProjectPatch(Patch):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "paused"},
+                {"project_name": "Hot Deals, week 49", "slots": 4, "policy": "ucb1"},
+                {"status": "ended", "winner_bandit_id": 1},
+            ]
+        }
+    )
+
     nullable: ClassVar[frozenset[str]] = frozenset({"project_description"})
 
     project_name: Name | None = None

@@ -22,10 +22,33 @@ from hotdeals.errors import HotDealsError
 
 log = logging.getLogger("hotdeals.http")
 
-# Documented on every operation that can return them.
+# Documented on every operation that can return them: ``detail`` is a sentence, or for a 422
+# the list that :func:`install_error_handlers` builds (one ``{loc, msg, type}`` per problem).
+# Every part is a complete schema (an array names its items) so that client generators keep it.
 ERROR_SCHEMA = {
     "type": "object",
-    "properties": {"detail": {"anyOf": [{"type": "string"}, {"type": "array"}]}},
+    "properties": {
+        "detail": {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "loc": {
+                                "type": "array",
+                                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                            },
+                            "msg": {"type": "string"},
+                            "type": {"type": "string"},
+                        },
+                        "required": ["loc", "msg", "type"],
+                    },
+                },
+            ]
+        }
+    },
     "required": ["detail"],
 }
 

@@ -3,15 +3,20 @@
 A shop's busiest rows are its few deals' counters. Updated request by request, every rank waits
 for the previous one's row locks and its commit, so throughput is one commit at a time. Here one
 writer thread per process takes every write queued while its previous transaction was running
-and commits them together: one conditional UPDATE of clicked impressions, one multi-row INSERT
-of impressions, and one UPDATE of every touched counter, its rows locked in ``bandit_id``
-order. Batches grow with load by themselves; an idle server commits each write at once.
+and commits them together (:mod:`~hotdeals.services.group_batch`: one conditional UPDATE of
+clicked impressions, one multi-row INSERT of impressions, one UPDATE of every touched counter,
+its rows locked in ``bandit_id`` order, and for ranks with an Idempotency-Key one INSERT that
+claims all their keys and one UPDATE that stores their ids). Batches grow with load by
+themselves; an idle server commits each write at once.
 
 A request's future is resolved only after the commit, so an answer that leaves the server is
 already durable. If a batch fails on one job's data (an unknown customer, say), its jobs are
 retried one by one, so one bad job cannot fail the others; if it fails on the database itself (a
 lock or statement timeout, a lost connection: ``OperationalError``), every job of the batch gets
 that error at once, so a stall costs each waiting request one lock timeout, not one per job.
+A rolled-back batch claimed no key, so a job answered with an error leaves its key free. What
+belongs to one job alone (a key reused for another customer, a ranking of a deal no longer
+live) is that job's answer, not a failure of the batch.
 
 The writer cannot die of a caller or a job:
 
@@ -35,55 +40,22 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotdeals.db.counters import (
-    ClickOutcome,
-    Impression,
-    apply_counts,
-    first_clicks,
-    insert_impressions,
-    mark_clicked,
-)
+from hotdeals.db.counters import ClickOutcome, Impression
 from hotdeals.errors import WriterStopped
+from hotdeals.services.group_batch import ClickJob, Job, RankJob, Replay, write_batch
 
 log = logging.getLogger("hotdeals.group_commit")
 
-
-class StaleSnapshot(Exception):
-    """The ranked project was paused or a ranked deal deactivated after the ranking was made."""
-
-
-class _ShownDealsGone(Exception):
-    """Raised inside a batch's transaction to undo it: these shown deals are no longer live."""
-
-    def __init__(self, bandit_ids: frozenset[int]) -> None:
-        super().__init__(sorted(bandit_ids))
-        self.bandit_ids = bandit_ids
-
-
-@dataclass(slots=True)
-class _RankJob:
-    impressions: Sequence[Impression]
-    future: Future[list[int]] = field(default_factory=Future)
-
-
-@dataclass(slots=True)
-class _ClickJob:
-    transaction_id: int
-    future: Future[ClickOutcome | None] = field(default_factory=Future)
-
-
-_Job = _RankJob | _ClickJob
-J = TypeVar("J", _RankJob, _ClickJob)
+J = TypeVar("J", RankJob, ClickJob)
 _STOP = object()
 
 # Errors of the database itself, not of one job: the whole batch fails with them at once.
@@ -120,7 +92,7 @@ class GroupCommitter:
         self.sessions = sessions
         self.max_batch = max_batch
         self.clock = clock
-        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
         # Submit times of the jobs not yet taken, oldest first (deque appends/pops are atomic).
         self._queued_at: deque[float] = deque()
         self._thread: threading.Thread | None = None
@@ -134,13 +106,23 @@ class GroupCommitter:
         # Called after each commit with the batch size and its seconds (metrics); never raises.
         self.on_commit: Callable[[int, float], None] | None = None
 
-    def log_impressions(self, impressions: Sequence[Impression]) -> Future[list[int]]:
-        """Queue impressions; the future gives their transaction ids once committed."""
-        return self._submit(_RankJob(impressions)).future
+    def log_impressions(
+        self, impressions: Sequence[Impression], idempotency_key: str | None = None
+    ) -> Future[list[int] | Replay]:
+        """Queue one ranking's impressions; the future gives their transaction ids once
+        committed.
+
+        With ``idempotency_key`` the key is claimed in the same transaction. If it was taken
+        already (earlier, or by an earlier job of the same batch), nothing is logged: the
+        future gives the :class:`~hotdeals.services.group_batch.Replay` of the ranking it
+        holds, or :class:`~hotdeals.errors.IdempotencyKeyReused` if that ranking was for
+        another project or customer. Without a key the answer is always the ids.
+        """
+        return self._submit(RankJob.of(impressions, idempotency_key)).future
 
     def record_click(self, transaction_id: int) -> Future[ClickOutcome | None]:
         """Queue a click; the future gives its outcome (None: unknown id) once committed."""
-        return self._submit(_ClickJob(transaction_id)).future
+        return self._submit(ClickJob(transaction_id)).future
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer."""
@@ -218,7 +200,7 @@ class GroupCommitter:
             first = self._queue.get()
             if first is _STOP:
                 return
-            batch: list[_Job] = [first]  # type: ignore[list-item]
+            batch: list[Job] = [first]  # type: ignore[list-item]
             stop = False
             while len(batch) < self.max_batch:
                 try:
@@ -236,11 +218,11 @@ class GroupCommitter:
             if stop:
                 return
 
-    def _run_batch(self, taken: list[_Job]) -> None:
+    def _run_batch(self, taken: list[Job]) -> None:
         """Claim the jobs whose callers still wait, write them, answer them; never raises an
         ``Exception`` (logged in one line, the unanswered jobs get it)."""
         self._batch_started = self.clock()
-        claimed: list[_Job] = []
+        claimed: list[Job] = []
         try:
             for job in taken:
                 if job.future.set_running_or_notify_cancel():
@@ -258,13 +240,13 @@ class GroupCommitter:
             self._batch_started = None
 
     @staticmethod
-    def _answer_rest(jobs: list[_Job], exc: BaseException) -> None:
+    def _answer_rest(jobs: list[Job], exc: BaseException) -> None:
         """Give ``exc`` to every job of ``jobs`` not answered yet."""
         for job in jobs:
             if not job.future.done():
                 _settle(job.future, exc)  # type: ignore[arg-type]
 
-    def _commit(self, batch: list[_Job]) -> None:
+    def _commit(self, batch: list[Job]) -> None:
         started = self.clock()
         try:
             results = self._write(batch)
@@ -305,45 +287,6 @@ class GroupCommitter:
             self._failing_since = now
         self._last_failure = now
 
-    def _write(self, batch: Sequence[_Job]) -> list[object]:
-        """Write the batch; if a shown deal was paused or deactivated since its ranking, undo
-        and write it again without the rankings that showed it (they fail with
-        :class:`StaleSnapshot` and are re-ranked on the exact path). Ends: ``stale`` grows."""
-        stale: frozenset[int] = frozenset()
-        while True:
-            try:
-                return self._write_once(batch, stale)
-            except _ShownDealsGone as exc:
-                stale |= exc.bandit_ids
-
-    def _write_once(self, batch: Sequence[_Job], stale: frozenset[int]) -> list[object]:
-        """One transaction for the whole batch; returns each job's result, in order.
-
-        Three round trips and the commit: flag the clicked impressions, insert the shown ones,
-        lock and count the touched deals (in id order; the hot rows stay locked for that last
-        statement and the commit only). The count also says whether each shown deal is still
-        live, as of this transaction.
-        """
-        ranks = [j for j in batch if isinstance(j, _RankJob)]
-        clicks = [j for j in batch if isinstance(j, _ClickJob)]
-        results: dict[int, object] = {}
-        with self.sessions.begin() as session:
-            flagged = [j.transaction_id for j in clicks]
-            outcomes = mark_clicked(session, flagged) if flagged else []
-            for click, outcome in zip(clicks, outcomes, strict=True):
-                results[id(click)] = outcome
-            fresh = [j for j in ranks if not any(i.bandit_id in stale for i in j.impressions)]
-            for rank in ranks:
-                results[id(rank)] = StaleSnapshot()
-            impressions = [i for j in fresh for i in j.impressions]
-            ids = insert_impressions(session, impressions)
-            start = 0
-            for rank in fresh:
-                results[id(rank)] = ids[start : start + len(rank.impressions)]
-                start += len(rank.impressions)
-            shown = Counter(i.bandit_id for i in impressions)
-            states = apply_counts(session, shown=shown, clicked=first_clicks(outcomes))
-            gone = frozenset(b for b in shown if not states[b].live)
-            if gone:
-                raise _ShownDealsGone(gone)  # leaving the block rolls the transaction back
-        return [results[id(job)] for job in batch]
+    def _write(self, batch: Sequence[Job]) -> list[object]:
+        """Each job's result, in order, once the batch is committed (tests wrap this)."""
+        return write_batch(self.sessions, batch)

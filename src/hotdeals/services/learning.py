@@ -8,22 +8,27 @@ Two paths, one logic (:mod:`hotdeals.services.ranking`):
 
 * the fast path ranks from a project snapshot cached for a few milliseconds
   (:mod:`~hotdeals.services.snapshot_cache`) and hands the writes to the group commit
-  (:mod:`~hotdeals.services.group_commit`), so the event loop never waits on a lock;
-* the exact path (:func:`ranking.rank_deals`, one transaction, fresh reads) serves
-  Idempotency-Key requests, and any request the fast path is unsure about (a paused project, a
-  deal deactivated since the snapshot), so errors are always decided on the current state.
+  (:mod:`~hotdeals.services.group_commit`), so the event loop never waits on a lock. Ranks with
+  an Idempotency-Key take it too: their keys are claimed in the batch's transaction, and a key
+  already used answers with the ranking it holds, logging nothing;
+* the exact path (:func:`ranking.rank_deals`, one transaction, fresh reads) serves any request
+  the fast path is unsure about (a paused project, no active deals, a deal deactivated since
+  the snapshot), so errors are always decided on the current state; it claims keys the same way.
 
 Every rank and click has a deadline (``HOTDEALS_REQUEST_DEADLINE_MS``), counted from the
 request's arrival when the caller passes it (``arrived``: the web layers do, so time spent
 waiting for the event loop or on the page's own reads counts), else from the call: its write is
 awaited at most until then, and then :class:`~hotdeals.errors.ServiceBusy` (503,
 ``Retry-After``) is raised. The wait costs one timer on the event loop, no thread hop. Giving up
-cancels the write only if the writer has not taken it yet (it is then never written); a write
-already taken may still commit, and a retry with the same Idempotency-Key (rank) or the same
-click (``already_recorded``) returns the committed result without counting twice. A rank without
-a key that commits after its 503 is a logged impression the customer never saw (counted exactly,
-like any impression): send Idempotency-Key to avoid it. The other reads of a request (snapshot,
-customer check) are bounded by the database's statement and lock timeouts.
+cancels the write only if the writer has not taken it yet (it is then never written, and its
+key, if any, stays free); a write already taken, or an exact-path transaction already running,
+may still commit, and a retry with the same Idempotency-Key (rank) or the same click
+(``already_recorded``) returns the committed result without counting twice: the key is claimed
+in the very transaction that logs the ranking, and a retry racing it waits for that transaction
+(PostgreSQL) or comes after it (SQLite, one writer), then replays. A rank without a key that
+commits after its 503 is a logged impression the customer never saw (counted exactly, like any
+impression): send Idempotency-Key to avoid it. The other reads of a request (snapshot, customer
+check) are bounded by the database's statement and lock timeouts.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from hotdeals.db.counters import ClickOutcome
 from hotdeals.db.models import User
 from hotdeals.errors import ServiceBusy, TransactionNotFound, UserNotFound
 from hotdeals.services import ranking
-from hotdeals.services.group_commit import GroupCommitter, StaleSnapshot
+from hotdeals.services.group_batch import Replay, StaleSnapshot
+from hotdeals.services.group_commit import GroupCommitter
 from hotdeals.services.ranking import ProjectSnapshot, Ranking
 from hotdeals.services.snapshot_cache import SnapshotCache
 
@@ -79,28 +85,31 @@ class LearningLoop:
         idempotency_key: str | None = None,
         arrived: float | None = None,
     ) -> Ranking:
-        """The deals to show, logged as impressions (see :func:`ranking.rank_deals`).
+        """The deals to show, logged as impressions (see :func:`ranking.rank_deals`); with an
+        ``idempotency_key`` already used, the ranking it holds (``replayed``), logged once.
 
         :class:`ServiceBusy` when the write is not confirmed within :attr:`deadline` seconds of
         ``arrived`` (the event loop's time; default: now).
         """
         due = self._due(arrived)
-        if idempotency_key is not None:
-            return await self._rank_exactly(project_id, customer_id, k, idempotency_key, due)
         snapshot = await self._snapshot(project_id)
         if snapshot.status != "running" or not snapshot.arm_ids:
-            return await self._rank_exactly(project_id, customer_id, k, None, due)
+            return await self._rank_exactly(project_id, customer_id, k, idempotency_key, due)
         await self._require_customer(customer_id)
         chosen = ranking.choose(snapshot, k, self.rng)
         impressions = ranking.impressions_for(snapshot, chosen, customer_id)
         try:
-            ids = await self._written(
-                self.writer.log_impressions(impressions), due, self._late_rank
+            written = await self._written(
+                self.writer.log_impressions(impressions, idempotency_key), due, self._late_rank
             )
         except StaleSnapshot:
             self.snapshots.forget(project_id)
-            return await self._rank_exactly(project_id, customer_id, k, None, due)
-        return ranking.ranking_of(snapshot, chosen, customer_id, ids)
+            return await self._rank_exactly(project_id, customer_id, k, idempotency_key, due)
+        if isinstance(written, Replay):
+            return Ranking(
+                project_id, customer_id, written.deals, replayed=True, currency=snapshot.currency
+            )
+        return ranking.ranking_of(snapshot, chosen, customer_id, written)
 
     async def click(self, transaction_id: int, *, arrived: float | None = None) -> ClickOutcome:
         """Count the first click on an impression; a repeat says ``already_recorded``.

@@ -2,11 +2,14 @@
 
 Each is one database transaction. Rank reads the active arms' posteriors, lets the project's
 policy order them, and logs the shown deals with the atomic counter SQL of
-:mod:`hotdeals.db.counters`, so the next request already learns from this one.
+:mod:`hotdeals.db.counters`, so the next request already learns from this one. The pieces are
+shared with the fast path (:mod:`hotdeals.services.learning`): choosing from a snapshot, and
+replaying what an Idempotency-Key already holds (:func:`rankings_under`, :func:`replay_deals`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,12 +17,12 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotdeals.bandit import ArmSet, Policy, make_policy
 from hotdeals.db.counters import ClickOutcome, Impression, log_impressions, record_click
-from hotdeals.db.models import Bandit, Project, RankRequest, Transaction, User
+from hotdeals.db.models import Bandit, Project, Transaction, User
+from hotdeals.db.rank_keys import KeyClaim, claim_keys, read_keys, store_transaction_ids
 from hotdeals.errors import (
     IdempotencyKeyReused,
     NoActiveDeals,
@@ -180,68 +183,81 @@ def rank_deals(
     """Order the running project's active deals for one customer and log the top k shown.
 
     Everything in this one transaction, read fresh from the database: the exact path, used for
-    Idempotency-Key requests, back-dated history and whenever the fast path is in doubt.
-    ``at`` back-dates the impressions (demo history, imports).
+    back-dated history and whenever the fast path is in doubt (a paused project, no active
+    deals, a deal deactivated since its snapshot). ``at`` back-dates the impressions (demo
+    history, imports). An ``idempotency_key`` is claimed first, so a concurrent request with the
+    same key (on either path, in any process) waits for this transaction and then replays what
+    it committed; a key already taken replays its ranking whatever the project's state now.
     """
     snapshot = load_snapshot(session, project_id)
     if session.get(User, customer_id) is None:
         raise UserNotFound(f"customer {customer_id} does not exist")
     if idempotency_key is not None:
-        earlier = _claim_key(session, idempotency_key, snapshot, customer_id)
-        if earlier is not None:
-            return earlier
+        claim = KeyClaim(idempotency_key, project_id, customer_id)
+        if not claim_keys(session, [claim]):
+            deals = replay_deals(rankings_under(session, [idempotency_key]), claim)
+            return Ranking(
+                project_id, customer_id, deals, replayed=True, currency=snapshot.currency
+            )
     chosen = choose(snapshot, k, rng)
     ids = log_impressions(session, impressions_for(snapshot, chosen, customer_id, at))
     if idempotency_key is not None:
-        session.get_one(RankRequest, idempotency_key).transaction_ids = ids
+        store_transaction_ids(session, {idempotency_key: ids})
     return ranking_of(snapshot, chosen, customer_id, ids)
 
 
-def _claim_key(
-    session: Session, key: str, snapshot: ProjectSnapshot, customer_id: int
-) -> Ranking | None:
-    """Reserve ``key`` for this request, or return the answer it already got.
+@dataclass(frozen=True, slots=True)
+class KeyedRanking:
+    """A ranking logged under an Idempotency-Key: whose it was and the deals it showed."""
 
-    The insert comes first: a concurrent retry with the same key blocks on the primary key
-    until the first request commits, then reads its answer here.
+    project_id: int
+    customer_id: int
+    deals: list[RankedDeal]
+
+
+def rankings_under(session: Session, keys: Collection[str]) -> dict[str, KeyedRanking]:
+    """The rankings these taken keys hold, their deals in slot order, as they read now.
+
+    Two SELECT statements whatever the number of keys: the keys' rows, then every impression they
+    logged joined with its deal. Both paths replay through here.
     """
-    project_id = snapshot.project_id
-    try:
-        with session.begin_nested():
-            session.add(
-                RankRequest(
-                    idempotency_key=key,
-                    project_id=project_id,
-                    customer_id=customer_id,
-                    transaction_ids=[],
-                )
+    rows = read_keys(session, keys)
+    owner = {tid: key for key, row in rows.items() for tid in row.transaction_ids}
+    deals: dict[str, list[RankedDeal]] = {key: [] for key in rows}
+    if owner:
+        shown = session.execute(
+            select(
+                Transaction.transaction_id,
+                Transaction.position,
+                Bandit.bandit_id,
+                Bandit.bandit_name,
+                *_DISPLAY_COLUMNS,
             )
-            session.flush()
-        return None
-    except IntegrityError:
-        pass
-    earlier = session.get_one(RankRequest, key, populate_existing=True)
-    if (earlier.project_id, earlier.customer_id) != (project_id, customer_id):
+            .join(Bandit, Bandit.bandit_id == Transaction.bandit_id)
+            .where(Transaction.transaction_id.in_(sorted(owner)))
+            .order_by(Transaction.position, Transaction.transaction_id)
+        )
+        for r in shown:
+            deal = RankedDeal(r.position, r.bandit_id, r.bandit_name, r.transaction_id, _display(r))
+            deals[owner[r.transaction_id]].append(deal)
+    return {
+        key: KeyedRanking(row.project_id, row.customer_id, deals[key]) for key, row in rows.items()
+    }
+
+
+def replay_deals(earlier: Mapping[str, KeyedRanking], claim: KeyClaim) -> list[RankedDeal]:
+    """The deals ``claim``'s taken key answered, for the same project and customer only.
+
+    :class:`IdempotencyKeyReused` when the key was used for another project or customer.
+    """
+    found = earlier.get(claim.key)
+    if found is None:  # a taken key has a row this transaction sees; rows are never deleted
+        raise LookupError(f"Idempotency-Key {claim.key!r} is taken but holds no ranking")
+    if (found.project_id, found.customer_id) != (claim.project_id, claim.customer_id):
         raise IdempotencyKeyReused(
-            f"Idempotency-Key {key!r} was used for another project or customer"
+            f"Idempotency-Key {claim.key!r} was used for another project or customer"
         )
-    rows = session.execute(
-        select(
-            Transaction.transaction_id,
-            Transaction.position,
-            Bandit.bandit_id,
-            Bandit.bandit_name,
-            *_DISPLAY_COLUMNS,
-        )
-        .join(Bandit, Bandit.bandit_id == Transaction.bandit_id)
-        .where(Transaction.transaction_id.in_(earlier.transaction_ids))
-        .order_by(Transaction.position)
-    ).all()
-    deals = [
-        RankedDeal(row.position, row.bandit_id, row.bandit_name, row.transaction_id, _display(row))
-        for row in rows
-    ]
-    return Ranking(project_id, customer_id, deals, replayed=True, currency=snapshot.currency)
+    return found.deals
 
 
 def click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:

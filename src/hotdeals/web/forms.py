@@ -98,9 +98,9 @@ class CustomerForm(ShopForm):
 
 
 class BasketForm(ShopForm):
-    """ "Add to basket" without JavaScript: the impression that was clicked."""
+    """ "Add to basket" without JavaScript: the clicked impression's click token."""
 
-    transaction_id: str = ""
+    token: str = ""
 
 
 async def posted_csrf(request: Request) -> str:

@@ -18,6 +18,7 @@ from hotdeals.web import (
     dashboard_auth,
     dashboard_controls,
     dashboard_data,
+    embed,
     storefront,
 )
 
@@ -28,3 +29,4 @@ router.include_router(dashboard.router)
 router.include_router(dashboard_controls.router)
 router.include_router(dashboard_data.router)
 router.include_router(assets.router)
+router.include_router(embed.router)

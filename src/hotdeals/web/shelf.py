@@ -59,7 +59,7 @@ class Shopper:
 
 @dataclass(frozen=True, slots=True)
 class DealCard:
-    """One deal as the page shows it; ``transaction_id`` is the impression to click on."""
+    """One deal as the page shows it; ``click_token`` proves the impression to click on."""
 
     bandit_id: int
     name: str
@@ -71,6 +71,7 @@ class DealCard:
     tile: int
     position: int = 0
     transaction_id: int = 0
+    click_token: str = ""
 
 
 @dataclass

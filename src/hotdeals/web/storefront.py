@@ -19,8 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from hotdeals.errors import (
+    ClickTokenExpired,
     DuplicateEmail,
     HotDealsError,
+    InvalidRequest,
     NoActiveDeals,
     NotFound,
     ProjectNotFound,
@@ -31,7 +33,7 @@ from hotdeals.http.deps import StateDep
 from hotdeals.http.request_log import arrival
 from hotdeals.http.state import AppState
 from hotdeals.services import users
-from hotdeals.vocabulary import MAX_EMAIL, MAX_NAME, MAX_TRANSACTION_ID
+from hotdeals.vocabulary import MAX_EMAIL, MAX_NAME
 from hotdeals.web.cookies import Visit, forget_customer
 from hotdeals.web.errors import ShowPage
 from hotdeals.web.forms import BasketForm, CustomerForm, ShopForm, parse_id, posted_csrf
@@ -131,8 +133,14 @@ async def storefront(
         else:
             for deal in ranking.deals:
                 base = shelf.cards.get(deal.bandit_id) or card(deal.bandit_id, deal.bandit_name)
+                token = state.click_tokens.issue(deal.transaction_id, shopper.customer_id)
                 shown.append(
-                    replace(base, position=deal.position, transaction_id=deal.transaction_id)
+                    replace(
+                        base,
+                        position=deal.position,
+                        transaction_id=deal.transaction_id,
+                        click_token=token,
+                    )
                 )
     flash = None
     if added is not None:
@@ -253,11 +261,9 @@ async def basket(
 ) -> Response:
     """ "Add to basket" without JavaScript: the same click as the API's, then back to the shop."""
     project_id = requested_project(form.project)
-    tid = parse_id(form.transaction_id, MAX_TRANSACTION_ID)
-    if tid is None:
-        return redirect(home_url(project_id, problem="basket"))
     try:
-        outcome = await state.learning.click(tid, arrived=arrival(request))
-    except NotFound:  # TransactionNotFound: an impression we never logged
+        claim = state.click_tokens.redeem(form.token)
+        outcome = await state.learning.click(claim.transaction_id, arrived=arrival(request))
+    except (InvalidRequest, ClickTokenExpired, NotFound):  # a token not ours, old, or unknown
         return redirect(home_url(project_id, problem="basket"))
     return redirect(home_url(project_id, added=outcome.bandit_id))

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/projects", tags=["analytics"], dependencies=[Adm
     responses=errors(401, 404),
     dependencies=[NoQuery],
 )
-def stats(project_id: ProjectId, state: StateDep) -> StatsOut:
+def get_stats(project_id: ProjectId, state: StateDep) -> StatsOut:
     """`winner` is the deal the analyst named on ending the campaign (`chosen: true`); else,
     while none was named, the active deal with P(best) >= the project's `min_prob_best` when
     every active deal has at least `min_impressions` impressions (`chosen: false`); else null."""
@@ -53,7 +53,7 @@ def stats(project_id: ProjectId, state: StateDep) -> StatsOut:
     summary="Impressions and clicks per deal per hour or day (UTC)",
     responses=errors(401, 404),
 )
-def timeseries(
+def get_timeseries(
     project_id: ProjectId, state: StateDep, query: Annotated[SeriesQuery, Query()]
 ) -> TimeSeriesOut:
     bucket = query.bucket
@@ -76,7 +76,7 @@ def timeseries(
     },
     dependencies=[NoQuery],
 )
-def export_csv(project_id: ProjectId, state: StateDep) -> StreamingResponse:
+def export_transactions_csv(project_id: ProjectId, state: StateDep) -> StreamingResponse:
     """Rows in `transaction_id` order; timestamps in ISO 8601 UTC. Memory stays constant
     whatever the size of the log."""
     with state.sessions() as session:  # a 404 before the stream starts, not in its middle

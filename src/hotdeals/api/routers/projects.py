@@ -95,7 +95,7 @@ def update_project(project_id: ProjectId, body: ProjectPatch, state: StateDep) -
     responses=errors(401, 404, 409, 413),
     dependencies=[NoQuery],
 )
-def add_bandit(project_id: ProjectId, body: DealIn, state: StateDep) -> BanditOut:
+def add_deal(project_id: ProjectId, body: DealIn, state: StateDep) -> BanditOut:
     """Allowed while the campaign runs: the new deal starts at the prior and gets explored."""
     with state.sessions.begin() as session:
         return BanditOut.model_validate(
@@ -110,7 +110,7 @@ def add_bandit(project_id: ProjectId, body: DealIn, state: StateDep) -> BanditOu
     responses=errors(401, 404),
     dependencies=[NoQuery],
 )
-def list_bandits(project_id: ProjectId, state: StateDep) -> list[BanditOut]:
+def list_deals(project_id: ProjectId, state: StateDep) -> list[BanditOut]:
     with state.sessions() as session:
         return [BanditOut.model_validate(b) for b in projects.list_bandits(session, project_id)]
 
@@ -122,7 +122,7 @@ def list_bandits(project_id: ProjectId, state: StateDep) -> list[BanditOut]:
     responses=errors(401, 404, 409, 413),
     dependencies=[NoQuery],
 )
-def update_bandit(bandit_id: BanditId, body: DealPatch, state: StateDep) -> BanditOut:
+def update_deal(bandit_id: BanditId, body: DealPatch, state: StateDep) -> BanditOut:
     """A deactivated deal is never ranked again and keeps its history."""
     with state.sessions.begin() as session:
         return BanditOut.model_validate(projects.update_bandit(session, bandit_id, body.changes()))

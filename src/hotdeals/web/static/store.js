@@ -14,11 +14,11 @@
       button.setAttribute("aria-disabled", "true");
       const label = button.textContent;
       button.textContent = "Adding…";
-      const id = encodeURIComponent(form.dataset.transactionId);
       try {
-        const response = await fetch(`/api/transactions/${id}/click`, {
+        const response = await fetch("/api/clicks", {
           method: "POST",
-          headers: { Accept: "application/json" },
+          headers: { Accept: "application/json", "Content-Type": "application/json" },
+          body: JSON.stringify({ token: form.dataset.clickToken }),
           credentials: "same-origin",
         });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
