@@ -2,12 +2,20 @@
 
 Starts ``hotdeals serve --workers N`` on a fresh PostgreSQL database with the production
 settings except the rate limits, which are set out of reach (``GENEROUS_RATE_LIMITS``: wrk sends
-everything from one address for a few hundred customers, which the default limits would refuse,
-and the figures are the service's, not the limiter's refusals), drives it with wrk (16 and 64
-connections), measures in the same run the server's
-``/healthz`` ceiling and the database's own ceiling with pgbench running the equivalent SQL,
-checks that the accounting is exact (impressions logged = 3 x successful ranks, ``db-check``),
-and prints one JSON line with every figure, also written to ``bench/results/``.
+everything from one address for a few hundred visitors, which the default limits would refuse,
+and the figures are the service's, not the limiter's refusals), and drives it with wrk exactly
+as the strip drives it: ranks by ``visitor_id`` over a pool of ``VISITORS`` ids, each with a
+fresh ``Idempotency-Key``, and clicks by click token on ``POST /api/clicks``.
+
+A warm-up rank run (64 connections, twice ``--seconds``, not measured) creates the visitors' rows
+(each worker then has them cached) and collects the click tokens of its answers; the measured
+rank runs (16 and 64 connections) follow, then the click runs, each sending distinct tokens of
+the warm-up's. In the same run it measures the server's ``/healthz`` ceiling and the database's
+own ceiling with pgbench running the equivalent SQL (``bench/pgbench/``: the impressions and the
+counters, without the Idempotency-Key's row), checks that the accounting is exact
+(impressions logged = 3 x successful ranks, one stored key per successful rank, clicks logged =
+successful first clicks, each up to the requests wrk left in flight; ``db-check``), and prints
+one JSON line with every figure, also written to ``bench/results/``.
 
     .venv/bin/python -m bench.http_bench [--workers 2] [--seconds 10]
 """
@@ -18,14 +26,16 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from hotdeals.db.counters import Impression, log_impressions
@@ -39,38 +49,46 @@ HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 CONNECTIONS = (16, 64)
 TARGETS = {"rank_rps": 2_300, "click_rps": 1_600, "p99_ms": 100.0}
-CUSTOMERS = 100
+CUSTOMERS = 100  # seeded customers: pgbench's ranks are theirs
+VISITORS = 300  # the pages' visitor ids (rows made in the warm-up)
+DEALS_SHOWN = 3  # k of every rank
+WARMUP_CONNECTIONS = 64
+# The warm-up runs this many times --seconds: clicks answer faster than ranks, and each click
+# run needs a distinct token per request.
+WARMUP_FACTOR = 2
 
 
 def wrk(
     url: str, connections: int, seconds: int, script: str | None = None, **env: str
 ) -> dict[str, Any]:
-    """Run wrk and parse its figures (requests/s, p50/p99, non-2xx, socket errors)."""
+    """Run wrk and parse its figures (requests/s, p50/p99, non-2xx, socket errors); every run
+    gets a NONCE of its own (rank.lua's Idempotency-Keys)."""
+    env.setdefault("NONCE", f"{script or 'plain'}-c{connections}-{secrets.token_hex(4)}")
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         command += ["-s", str(HERE / "wrk" / script)]
     result = subprocess.run(
         [*command, url], capture_output=True, text=True, check=True, env={**os.environ, **env}
     )
-    text = result.stdout
+    output = result.stdout
     figures: dict[str, Any] = {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
-        "requests": int(re.search(r"(\d+) requests in", text).group(1)),  # type: ignore[union-attr]
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
     }
     errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     figures["socket_errors"] = sum(map(int, errors.groups())) if errors else 0
-    line = re.search(r"^JSON (.*)$", text, re.M)
+    line = re.search(r"^JSON (.*)$", output, re.M)
     if line:
         figures.update(json.loads(line.group(1)))
     else:  # the plain healthz run has no Lua script: read the percentiles wrk prints
         for name, pct in (("p50_ms", "50%"), ("p99_ms", "99%")):
-            match = re.search(rf"{pct}\s+([\d.]+)(us|ms|s)", text)
+            match = re.search(rf"{pct}\s+([\d.]+)(us|ms|s)", output)
             if match:
                 scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
                 figures[name] = round(float(match.group(1)) * scale, 2)
-        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
         figures["non2xx"] = int(non2xx.group(1)) if non2xx else 0
     return figures
 
@@ -99,17 +117,28 @@ def pgbench(url: str, script: str, connections: int, seconds: int, **variables: 
     return float(re.search(r"tps = ([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
 
 
-def count_impressions(url: str) -> tuple[int, int]:
+def count_rows(url: str) -> dict[str, int]:
+    """Impressions, clicked impressions, stored Idempotency-Keys, visitors' rows, last id."""
     engine = make_engine(url)
     with engine.connect() as connection:
-        count = connection.scalar(select(func.count()).select_from(Transaction)) or 0
-        last = connection.scalar(select(func.max(Transaction.transaction_id))) or 0
+        figures = {
+            "impressions": connection.scalar(select(func.count()).select_from(Transaction)),
+            "clicks": connection.scalar(
+                select(func.count()).select_from(Transaction).where(Transaction.clicked)
+            ),
+            "keys": connection.scalar(text("SELECT count(*) FROM rank_requests")),
+            "visitors": connection.scalar(
+                text("SELECT count(*) FROM users WHERE visitor_id IS NOT NULL")
+            ),
+            "last_id": connection.scalar(select(func.max(Transaction.transaction_id))),
+        }
     engine.dispose()
-    return int(count), int(last)
+    return {name: int(value or 0) for name, value in figures.items()}
 
 
 def add_unclicked_impressions(url: str, project_id: int, bandit_ids: list[int], count: int) -> None:
-    """Fresh impressions for the click runs, through the same storage function the service uses."""
+    """Fresh impressions for pgbench's clicks, through the same storage function the service
+    uses."""
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     for start in range(0, count, 20_000):
@@ -124,59 +153,92 @@ def add_unclicked_impressions(url: str, project_id: int, bandit_ids: list[int], 
     engine.dispose()
 
 
+def within(low: int, value: int, in_flight: int) -> bool:
+    """``low <= value <= low + in_flight``: wrk stops counting with requests in flight, which
+    the server still completes."""
+    return low <= value <= low + in_flight
+
+
+def rank_runs(
+    base: str, project_id: int, seconds: int, tokens: Path, report: dict[str, Any]
+) -> int:
+    """The warm-up (collecting click tokens under ``tokens``) and the measured rank runs;
+    returns the successful ranks of all of them."""
+    env = {"PROJECT": str(project_id), "VISITORS": str(VISITORS)}
+    warmup = wrk(
+        base, WARMUP_CONNECTIONS, WARMUP_FACTOR * seconds, "rank.lua", TOKENS=str(tokens), **env
+    )
+    report["rank_warmup"] = warmup
+    ranks_ok = int(warmup["requests"] - warmup["non2xx"])
+    for c in CONNECTIONS:
+        figures = wrk(base, c, seconds, "rank.lua", **env)
+        report[f"rank_c{c}"] = figures
+        ranks_ok += figures["requests"] - figures["non2xx"]
+    return ranks_ok
+
+
+def click_runs(base: str, seconds: int, tokens: Path, report: dict[str, Any]) -> int:
+    """One click run per connection count, each on its own share of the warm-up's tokens;
+    returns the successful first clicks."""
+    collected = [
+        line
+        for part in sorted(tokens.parent.glob(tokens.name + ".*"))
+        for line in part.read_text().splitlines()
+        if line
+    ]
+    report["tokens_collected"] = len(collected)
+    if len(collected) < 2 * len(CONNECTIONS):
+        raise SystemExit(f"the warm-up collected {len(collected)} click tokens; too few to click")
+    share = len(collected) // len(CONNECTIONS)
+    clicks_ok = 0
+    for index, c in enumerate(CONNECTIONS):
+        mine = tokens.with_name(f"click-c{c}.txt")
+        mine.write_text("\n".join(collected[index * share : (index + 1) * share]) + "\n")
+        figures = wrk(base, c, seconds, "click.lua", TOKENS=str(mine), THREADS="2")
+        report[f"click_c{c}"] = figures
+        clicks_ok += figures["requests"] - figures["non2xx"] - figures["repeated_tokens"]
+    return clicks_ok
+
+
 def run(workers: int, seconds: int) -> dict[str, Any]:
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: apt-get install -y {tool} (see bench/README.md)")
-    report: dict[str, Any] = {"workers": workers, "seconds": seconds, "connections": CONNECTIONS}
-    with migrated_postgres() as url:
+    report: dict[str, Any] = {
+        "workers": workers,
+        "seconds": seconds,
+        "connections": CONNECTIONS,
+        "visitors": VISITORS,
+    }
+    with migrated_postgres() as url, tempfile.TemporaryDirectory() as scratch:
+        tokens = Path(scratch) / "tokens"
         with ServerProcess(url, workers=workers, extra_env=GENEROUS_RATE_LIMITS) as server:
             project_id, bandit_ids, _ = seed_project(
                 server.base_url, [f"Deal {i}" for i in range(6)], customers=CUSTOMERS
             )
             base = server.base_url
             report["healthz"] = wrk(f"{base}/healthz", 64, seconds)
-            ranks_ok = 0
-            for c in CONNECTIONS:
-                figures = wrk(
-                    base, c, seconds, "rank.lua", PROJECT=str(project_id), CUSTOMERS=str(CUSTOMERS)
-                )
-                report[f"rank_c{c}"] = figures
-                ranks_ok += figures["requests"] - figures["non2xx"]
-            logged, last_rank_id = count_impressions(url)
-            report["impressions_logged"] = logged
-            report["ranks_ok"] = ranks_ok
-            # wrk stops counting with up to `connections` requests in flight; those still log.
-            in_flight = 3 * sum(CONNECTIONS)
-            report["impressions_exact"] = 3 * ranks_ok <= logged <= 3 * ranks_ok + in_flight
-            # Three spans of fresh impressions: one per click run, one for pgbench's clicks.
-            span = 150_000
-            add_unclicked_impressions(url, project_id, bandit_ids, 3 * span)
-            first = last_rank_id + 1
-            clicks_ok = 0
-            for index, c in enumerate(CONNECTIONS):
-                low = first + index * span
-                figures = wrk(
-                    base,
-                    c,
-                    seconds,
-                    "click.lua",
-                    FIRST=str(low),
-                    LAST=str(low + span - 1),
-                    THREADS="2",
-                )
-                report[f"click_c{c}"] = figures
-                clicks_ok += figures["requests"] - figures["non2xx"] - figures["repeated_ids"]
+            ranks_ok = rank_runs(base, project_id, seconds, tokens, report)
+            ranked = count_rows(url)
+            clicks_ok = click_runs(base, seconds, tokens, report)
+        rank_in_flight = WARMUP_CONNECTIONS + sum(CONNECTIONS)
+        report["ranks_ok"] = ranks_ok
+        report["impressions_logged"] = ranked["impressions"]
+        report["keys_stored"] = ranked["keys"]
+        report["visitor_rows"] = ranked["visitors"]
+        report["impressions_exact"] = within(
+            DEALS_SHOWN * ranks_ok, ranked["impressions"], DEALS_SHOWN * rank_in_flight
+        ) and within(ranks_ok, ranked["keys"], rank_in_flight)
         check = run_db_check(url)
         report["db_check_ok"] = check.returncode == 0
-        engine = make_engine(url)
-        with engine.connect() as connection:
-            clicked = connection.scalar(
-                select(func.count()).select_from(Transaction).where(Transaction.clicked)
-            )
-        engine.dispose()
-        report["clicks_logged"] = int(clicked or 0)
+        clicked = count_rows(url)
+        report["clicks_logged"] = clicked["clicks"]
         report["clicks_ok"] = clicks_ok
+        report["clicks_exact"] = within(clicks_ok, clicked["clicks"], sum(CONNECTIONS))
+        # pgbench clicks a span of fresh impressions of its own.
+        span = 150_000
+        add_unclicked_impressions(url, project_id, bandit_ids, span)
+        first = clicked["last_id"] + 1
         ceilings: dict[str, float] = {}
         for c in CONNECTIONS:
             ceilings[f"rank_c{c}"] = pgbench(
@@ -189,12 +251,7 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
                 customers=CUSTOMERS,
             )
             ceilings[f"click_c{c}"] = pgbench(
-                url,
-                "click.sql",
-                c,
-                seconds,
-                first_id=first + 2 * span,
-                last_id=first + 3 * span - 1,
+                url, "click.sql", c, seconds, first_id=first, last_id=first + span - 1
             )
         report["pgbench_tps"] = ceilings
     report["ratios"] = {
@@ -210,9 +267,10 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
         "p99<=100ms": max(r64["p99_ms"], c64["p99_ms"]) <= TARGETS["p99_ms"],
         "zero_errors": all(
             report[n]["non2xx"] == 0 and report[n]["socket_errors"] == 0
-            for n in ("rank_c16", "rank_c64", "click_c16", "click_c64")
+            for n in ("rank_warmup", "rank_c16", "rank_c64", "click_c16", "click_c64")
         ),
         "impressions=3x_ranks": report["impressions_exact"],
+        "clicks_counted": report["clicks_exact"],
         "db_check": report["db_check_ok"],
     }
     return report
@@ -229,7 +287,8 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"http-{report['when']}.json").write_text(line + "\n")
     print(line)
-    return 0 if report["db_check_ok"] and report["impressions_exact"] else 1
+    exact = report["impressions_exact"] and report["clicks_exact"]
+    return 0 if report["db_check_ok"] and exact else 1
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
--- POST a click on distinct impressions: thread i of THREADS clicks FIRST+i, FIRST+i+THREADS, ...
--- so no two requests click the same transaction and every click is a first click. Past LAST
--- the script stops sending new ids (it reports how many requests it had to repeat).
--- Usage: FIRST=1 LAST=500000 THREADS=2 wrk -t2 -s click.lua http://127.0.0.1:8000
-local first = tonumber(os.getenv("FIRST") or "1")
-local last = tonumber(os.getenv("LAST") or "1000000")
+-- POST /api/clicks as the strip does, each with a distinct click token: the tokens of the file
+-- TOKENS (one a line, collected from rank answers by rank.lua), thread i of THREADS sending
+-- lines i, i + THREADS, ... so that no two requests send the same token and every click is a
+-- first click. Past its last token a thread sends that one again (answered already_recorded;
+-- the script reports how many requests it repeated).
+-- Usage: TOKENS=/tmp/tokens-c16 THREADS=2 wrk -t2 -s click.lua http://127.0.0.1:8000
+local file = os.getenv("TOKENS") or "tokens.txt"
 local stride = tonumber(os.getenv("THREADS") or "2")
 local threads = {}
 local started = 0
@@ -15,20 +16,29 @@ function setup(thread)
 end
 
 function init(args)
-  next_id = first + offset
+  bodies = {}
+  local line_number = 0
+  for token in io.lines(file) do
+    if line_number % stride == offset then
+      table.insert(bodies, '{"token": "' .. token .. '"}')
+    end
+    line_number = line_number + 1
+  end
+  assert(#bodies > 0, "no click tokens for thread " .. offset .. " in " .. file)
+  next_index = 1
   repeated = 0
-  wrk.method = "POST"
+  headers = {["Content-Type"] = "application/json"}
 end
 
 function request()
-  local id = next_id
-  if id > last then
+  local index = next_index
+  if index > #bodies then
     repeated = repeated + 1
-    id = last
+    index = #bodies
   else
-    next_id = next_id + stride
+    next_index = next_index + 1
   end
-  return wrk.format(nil, "/api/transactions/" .. id .. "/click")
+  return wrk.format("POST", "/api/clicks", headers, bodies[index])
 end
 
 done = function(summary, latency, requests)
@@ -37,6 +47,6 @@ done = function(summary, latency, requests)
     again = again + (thread:get("repeated") or 0)
   end
   io.write(string.format(
-    "JSON {\"non2xx\": %d, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"repeated_ids\": %d}\n",
+    "JSON {\"non2xx\": %d, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"repeated_tokens\": %d}\n",
     summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000, again))
 end

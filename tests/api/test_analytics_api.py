@@ -1,4 +1,7 @@
-"""Stats, time series and the CSV export, computed from data whose answer is known."""
+"""Stats, time series and the CSV export, computed from data whose answer is known.
+
+The data comes the way a shop's page makes it: ranks by visitor id, clicks by click token.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,32 @@ import csv
 import io
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
 from hotdeals.db.models import Transaction
-from tests.factories import ADMIN, post_project, post_user
+from tests.factories import ADMIN, post_project
+
+
+def rank(client: TestClient, pid: int, visitor: str, **body: object) -> list[dict[str, Any]]:
+    """The deals a visitor's page was shown (the rank answered 200)."""
+    answer = client.post(f"/api/projects/{pid}/rank", json={"visitor_id": visitor, **body})
+    assert answer.status_code == 200, answer.text
+    deals: list[dict[str, Any]] = answer.json()["deals"]
+    return deals
+
+
+def click(client: TestClient, deal: dict[str, Any]) -> None:
+    """The page's click on a shown deal, counted for the first time."""
+    answer = client.post("/api/clicks", json={"token": deal["click_token"]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["already_recorded"] is False
 
 
 def rank_and_click(
-    client: TestClient, pid: int, customer: int, plan: dict[int, tuple[int, int]]
+    client: TestClient, pid: int, visitor: str, plan: dict[int, tuple[int, int]]
 ) -> None:
     """Show each deal (by index in the project) n times, k=1, and click the first c of them."""
     bandits = client.get(f"/api/projects/{pid}/bandits", headers=ADMIN).json()
@@ -29,20 +48,18 @@ def rank_and_click(
             f"/api/bandits/{bandits[index]['bandit_id']}", json={"active": True}, headers=ADMIN
         )
         for i in range(n):
-            deal = client.post(
-                f"/api/projects/{pid}/rank", json={"customer_id": customer, "k": 1}
-            ).json()
+            deal = rank(client, pid, visitor, k=1)[0]
+            assert deal["bandit_id"] == bandits[index]["bandit_id"]
             if i < c:
-                client.post(f"/api/transactions/{deal['deals'][0]['transaction_id']}/click")
+                click(client, deal)
     for other in bandits:
         client.patch(f"/api/bandits/{other['bandit_id']}", json={"active": True}, headers=ADMIN)
 
 
 def test_stats_report_ctr_intervals_prob_best_and_the_winner(client: TestClient) -> None:
-    customer = post_user(client)
     project = post_project(client, deals=2, min_impressions=20)
     pid = project["project_id"]
-    rank_and_click(client, pid, customer, {0: (40, 2), 1: (40, 30)})
+    rank_and_click(client, pid, "v-stats", {0: (40, 2), 1: (40, 30)})
     stats = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()
     weak, strong = stats["bandits"]
     assert (weak["impressions"], weak["clicks"], weak["ctr"]) == (40, 2, 0.05)
@@ -59,16 +76,14 @@ def test_stats_report_ctr_intervals_prob_best_and_the_winner(client: TestClient)
 
 
 def test_no_winner_before_every_active_deal_has_enough_impressions(client: TestClient) -> None:
-    customer = post_user(client)
     pid = post_project(client, deals=2, min_impressions=100)["project_id"]
-    rank_and_click(client, pid, customer, {0: (40, 2), 1: (40, 30)})
+    rank_and_click(client, pid, "v-stats", {0: (40, 2), 1: (40, 30)})
     assert client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()["winner"] is None
 
 
 def test_an_ended_campaign_reports_the_winner_the_analyst_chose(client: TestClient) -> None:
-    customer = post_user(client)
     pid = post_project(client, deals=2, min_impressions=100)["project_id"]
-    rank_and_click(client, pid, customer, {0: (40, 2), 1: (40, 30)})
+    rank_and_click(client, pid, "v-stats", {0: (40, 2), 1: (40, 30)})
     # The rule has no winner yet (too few impressions); the analyst ends with the weaker deal.
     weak = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()["bandits"][0]
     ended = client.patch(
@@ -90,9 +105,8 @@ def test_an_ended_campaign_reports_the_winner_the_analyst_chose(client: TestClie
 def test_a_chosen_winner_since_deactivated_gets_its_prob_best_against_the_active_deals(
     client: TestClient,
 ) -> None:
-    customer = post_user(client)
     pid = post_project(client, deals=2, min_impressions=20)["project_id"]
-    rank_and_click(client, pid, customer, {0: (40, 30), 1: (40, 2)})
+    rank_and_click(client, pid, "v-stats", {0: (40, 30), 1: (40, 2)})
     strong = client.get(f"/api/projects/{pid}/bandits", headers=ADMIN).json()[0]
     client.patch(f"/api/bandits/{strong['bandit_id']}", json={"active": False}, headers=ADMIN)
     client.patch(
@@ -117,15 +131,10 @@ def test_a_deactivated_deal_has_no_prob_best(client: TestClient) -> None:
 
 
 def test_time_series_buckets_by_hour_and_day(client: TestClient, engine: Engine) -> None:
-    customer = post_user(client)
     pid = post_project(client, deals=1)["project_id"]
-    ids = [
-        client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer}).json()["deals"][0][
-            "transaction_id"
-        ]
-        for _ in range(3)
-    ]
-    client.post(f"/api/transactions/{ids[0]}/click")
+    shown = [rank(client, pid, "v-series")[0] for _ in range(3)]
+    ids = [deal["transaction_id"] for deal in shown]
+    click(client, shown[0])
     yesterday = datetime(2026, 11, 29, 13, 45, tzinfo=UTC)
     with engine.begin() as connection:
         connection.execute(
@@ -149,10 +158,9 @@ def test_time_series_buckets_by_hour_and_day(client: TestClient, engine: Engine)
 
 
 def test_csv_export_streams_every_impression(client: TestClient) -> None:
-    customer = post_user(client)
     pid = post_project(client, deals=3)["project_id"]
-    deals = client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer}).json()["deals"]
-    client.post(f"/api/transactions/{deals[1]['transaction_id']}/click")
+    deals = rank(client, pid, "v-export")
+    click(client, deals[1])
     response = client.get(f"/api/projects/{pid}/transactions.csv", headers=ADMIN)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")

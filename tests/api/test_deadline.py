@@ -5,6 +5,9 @@ transaction) while the request waits for its write. The request answers 503 at i
 its write, already taken by the writer, commits once the rows are released, and a retry with
 the same click or the same Idempotency-Key returns the committed result, counted once. The
 deadline counts from the request's arrival, noted by the app's outermost middleware.
+
+The ranks are a shop's backend's (by customer id, with the admin token); the clicks are a
+page's (by the rank's click token).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -29,7 +33,7 @@ from hotdeals.db.models import Bandit, Transaction
 from hotdeals.errors import ServiceBusy
 from hotdeals.http.request_log import ObserveRequests, arrival
 from hotdeals.services.learning import LearningLoop
-from tests.factories import TEST_ADMIN_TOKEN, make_project, make_user
+from tests.factories import ADMIN, TEST_ADMIN_TOKEN, make_project, make_user
 from tests.support.locks import deal_rows_held
 
 DEADLINE_MS = 1_000  # long enough for the idle writer to take the write before it
@@ -57,6 +61,13 @@ def shop(sessions: sessionmaker[Session]) -> tuple[int, int]:
         return project.project_id, user.customer_id
 
 
+def rank(client: TestClient, project_id: int, customer_id: int) -> httpx.Response:
+    """The backend's rank for this customer (with the admin token)."""
+    return client.post(
+        f"/api/projects/{project_id}/rank", json={"customer_id": customer_id}, headers=ADMIN
+    )
+
+
 def counted(sessions: sessionmaker[Session]) -> tuple[int, int, int]:
     """(impressions logged, sum of n, sum of successes), after checking every counter."""
     with sessions() as session:
@@ -79,28 +90,23 @@ def test_a_late_click_is_503_and_its_retry_says_already_recorded(
 ) -> None:
     project_id, customer_id = shop
     with app_client(database_url, **LONG_LOCKS) as client:
-        ranked = client.post(f"/api/projects/{project_id}/rank", json={"customer_id": customer_id})
+        ranked = rank(client, project_id, customer_id)
         assert ranked.status_code == 200
-        tid = ranked.json()["deals"][0]["transaction_id"]
+        token = {"token": ranked.json()["deals"][0]["click_token"]}
         with deal_rows_held(engine):
-            late = client.post(f"/api/transactions/{tid}/click")
+            late = client.post("/api/clicks", json=token)
             assert late.status_code == 503
             assert late.headers["Retry-After"] == "1"
             assert "may still be recorded" in late.json()["detail"]
             assert "already_recorded" in late.json()["detail"]
         # The click the writer had taken commits once the rows are free; the retry queues
         # behind it in the same writer and finds it.
-        retry = client.post(f"/api/transactions/{tid}/click")
+        retry = client.post("/api/clicks", json=token)
         assert retry.status_code == 200
         assert retry.json()["already_recorded"] is True
     assert counted(sessions) == (2, 2, 1)
 
 
-# PostgreSQL only: pysqlite opens no transaction before a SAVEPOINT, so on SQLite the exact
-# path's key is committed (RELEASE of an outermost savepoint) before its impressions, and a
-# retry that races the abandoned first request can read the key with no deals yet (a known
-# defect of the embedded default, noted for a follow-up).
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_late_keyed_rank_is_503_and_its_retry_returns_the_committed_ranking(
     database_url: str,
     engine: Engine,
@@ -112,13 +118,13 @@ def test_a_late_keyed_rank_is_503_and_its_retry_returns_the_committed_ranking(
     key = {"Idempotency-Key": "late-rank-1"}
     with app_client(database_url, **LONG_LOCKS) as client:
         with deal_rows_held(engine):
-            late = client.post(url, json={"customer_id": customer_id}, headers=key)
+            late = client.post(url, json={"customer_id": customer_id}, headers=key | ADMIN)
             assert late.status_code == 503
             assert late.headers["Retry-After"] == "1"
             assert "same Idempotency-Key" in late.json()["detail"]
-        retry = client.post(url, json={"customer_id": customer_id}, headers=key)
+        retry = client.post(url, json={"customer_id": customer_id}, headers=key | ADMIN)
         assert retry.status_code == 200
-        again = client.post(url, json={"customer_id": customer_id}, headers=key)
+        again = client.post(url, json={"customer_id": customer_id}, headers=key | ADMIN)
         assert again.json() == retry.json()
     deals = retry.json()["deals"]
     assert len(deals) == 2
@@ -136,15 +142,13 @@ def test_a_late_rank_without_key_is_503_and_counted_exactly_if_it_commits(
 ) -> None:
     project_id, customer_id = shop
     with app_client(database_url, **LONG_LOCKS) as client:
-        warm = client.post(f"/api/projects/{project_id}/rank", json={"customer_id": customer_id})
+        warm = rank(client, project_id, customer_id)
         assert warm.status_code == 200  # snapshot cached, writer started
         with deal_rows_held(engine):
-            late = client.post(
-                f"/api/projects/{project_id}/rank", json={"customer_id": customer_id}
-            )
+            late = rank(client, project_id, customer_id)
             assert late.status_code == 503
             assert "may still be logged" in late.json()["detail"]
-        after = client.post(f"/api/projects/{project_id}/rank", json={"customer_id": customer_id})
+        after = rank(client, project_id, customer_id)
         assert after.status_code == 200
     # The late ranking was taken by the writer before its deadline, so it is logged (an
     # impression nobody saw, counted like any other): 3 rankings of 2 deals.
@@ -160,14 +164,14 @@ def test_a_lock_timeout_is_503_with_retry_after_not_500(
     project_id, customer_id = shop
     settings = {"hotdeals_request_deadline_ms": 30_000, "hotdeals_lock_timeout_ms": 200}
     with app_client(database_url, **settings) as client:
-        ranked = client.post(f"/api/projects/{project_id}/rank", json={"customer_id": customer_id})
-        tid = ranked.json()["deals"][0]["transaction_id"]
+        ranked = rank(client, project_id, customer_id)
+        token = {"token": ranked.json()["deals"][0]["click_token"]}
         with deal_rows_held(engine):
-            refused = client.post(f"/api/transactions/{tid}/click")
+            refused = client.post("/api/clicks", json=token)
             assert refused.status_code == 503
             assert refused.headers["Retry-After"] == "2"
             assert "did not answer in time" in refused.json()["detail"]
-        retry = client.post(f"/api/transactions/{tid}/click")
+        retry = client.post("/api/clicks", json=token)
         assert retry.json()["already_recorded"] is False  # the refused click was rolled back
     assert counted(sessions) == (2, 2, 1)
 

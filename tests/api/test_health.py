@@ -13,7 +13,7 @@ from hotdeals.config import Settings
 from hotdeals.db.migrate import alembic_config, head_revision
 from hotdeals.http.state import AppState
 from hotdeals.services.group_commit import _STOP
-from tests.factories import TEST_ADMIN_TOKEN, post_project, post_user
+from tests.factories import TEST_ADMIN_TOKEN, post_project
 from tests.support.locks import deal_rows_held
 
 
@@ -67,9 +67,9 @@ def test_readyz_is_503_while_the_writer_is_stopped_and_200_once_restarted(
     with TestClient(create_app()) as client:
         state: AppState = client.app.state.hotdeals  # type: ignore[attr-defined]
         project = post_project(client, deals=2)
-        customer = post_user(client, "ready@example.com")
+        visitor = {"visitor_id": "v-ready"}
         rank = f"/api/projects/{project['project_id']}/rank"
-        assert client.post(rank, json={"customer_id": customer}).status_code == 200
+        assert client.post(rank, json=visitor).status_code == 200
         writer = state.learning.writer
         thread = writer._thread
         assert thread is not None
@@ -78,7 +78,7 @@ def test_readyz_is_503_while_the_writer_is_stopped_and_200_once_restarted(
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert "writer has stopped" in ready.json()["detail"]
-        assert client.post(rank, json={"customer_id": customer}).status_code == 200
+        assert client.post(rank, json=visitor).status_code == 200
         assert client.get("/readyz").status_code == 200
 
 
@@ -97,20 +97,20 @@ def test_readyz_is_503_while_the_writer_is_stalled(
     with TestClient(create_app(settings)) as client:
         state: AppState = client.app.state.hotdeals  # type: ignore[attr-defined]
         project = post_project(client, deals=2)
-        customer = post_user(client, "stall@example.com")
         rank = f"/api/projects/{project['project_id']}/rank"
-        tid = client.post(rank, json={"customer_id": customer}).json()["deals"][0]
+        deal = client.post(rank, json={"visitor_id": "v-stall"}).json()["deals"][0]
+        token = {"token": deal["click_token"]}
         now = [1000.0]
         state.learning.writer.clock = lambda: now[0]
         with deal_rows_held(engine):
-            late = client.post(f"/api/transactions/{tid['transaction_id']}/click")
+            late = client.post("/api/clicks", json=token)
             assert late.status_code == 503
             assert client.get("/readyz").status_code == 200  # waiting, not yet stalled
             now[0] += 1.5
             ready = client.get("/readyz")
             assert ready.status_code == 503
             assert "writer is stalled: no progress for 1.5 s" in ready.json()["detail"]
-        click = client.post(f"/api/transactions/{tid['transaction_id']}/click")
+        click = client.post("/api/clicks", json=token)
         assert click.json()["already_recorded"] is True
         assert client.get("/readyz").json() == {"status": "ready"}
 

@@ -51,13 +51,21 @@ def test_an_unknown_query_parameter_is_422_naming_it(client: TestClient) -> None
 
 
 def test_rank_and_click_are_open_and_carry_no_personal_data(client: TestClient) -> None:
+    """A page's calls need no token and show nothing personal: not the customer's data (the
+    backend's rank by customer id), and not the visitor's id in the row's placeholders."""
     customer = post_user(client, "secret@example.com", "Secret Name")
     pid = post_project(client)["project_id"]
-    answer = client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer})
-    click = client.post(f"/api/transactions/{answer.json()['deals'][0]['transaction_id']}/click")
-    for response in (answer, click):
-        assert response.status_code == 200
-        assert "secret" not in response.text.lower()
+    url = f"/api/projects/{pid}/rank"
+    by_customer = client.post(url, json={"customer_id": customer}, headers=ADMIN)
+    by_visitor = client.post(url, json={"visitor_id": "v-secret-visitor"})
+    click = client.post("/api/clicks", json={"token": by_visitor.json()["deals"][0]["click_token"]})
+    for response in (by_customer, by_visitor, click):
+        assert response.status_code == 200, response.text
+        assert "secret@" not in response.text.lower()
+        assert "secret name" not in response.text.lower()
+    assert "v-secret-visitor" not in click.text
+    assert by_customer.json()["customer_id"] == customer
+    assert by_visitor.json()["customer_id"] is None  # the visitor's row id never leaves
 
 
 def test_every_operation_is_documented(client: TestClient) -> None:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from hotdeals.app import create_app
 from hotdeals.config import get_settings
 from hotdeals.http.request_log import REQUEST_ID, configure_logging
-from tests.factories import ADMIN, post_project, post_user
+from tests.factories import ADMIN, post_project
 
 
 def test_a_sane_request_id_is_echoed_and_an_insane_one_replaced(client: TestClient) -> None:
@@ -39,10 +39,13 @@ def test_metrics_need_the_admin_token(client: TestClient) -> None:
 
 def test_metrics_count_requests_by_route_template_and_status(client: TestClient) -> None:
     project = post_project(client, ["A", "B"])
-    customer = post_user(client, "metrics@example.com")
     pid = project["project_id"]
     for _ in range(3):
-        assert client.post(f"/api/projects/{pid}/rank", json={"customer_id": customer}).is_success
+        ranked = client.post(f"/api/projects/{pid}/rank", json={"visitor_id": "v-metrics"})
+        assert ranked.is_success
+    token = ranked.json()["deals"][0]["click_token"]
+    assert client.post("/api/clicks", json={"token": token}).is_success
+    assert client.post("/api/clicks", json={"token": token[:-1]}).status_code == 400
     client.get("/no/such/page")
     text = client.get("/metrics", headers=ADMIN).text
     rank = (
@@ -51,6 +54,11 @@ def test_metrics_count_requests_by_route_template_and_status(client: TestClient)
     )
     assert re.search(re.escape(rank) + r" ([0-9.]+)", text)
     assert float(re.search(re.escape(rank) + r" ([0-9.]+)", text).group(1)) >= 3  # type: ignore[union-attr]
+    for status in ("200", "400"):  # one template for every token
+        clicks = (
+            f'hotdeals_http_requests_total{{method="POST",route="/api/clicks",status="{status}"}}'
+        )
+        assert re.search(re.escape(clicks) + r" [1-9]", text), status
     assert 'route="unmatched",status="404"' in text
     assert "hotdeals_http_request_duration_seconds_bucket{" in text
     assert re.search(r'hotdeals_writer_batches_total\{pid="\d+"\} [1-9]', text)

@@ -173,3 +173,18 @@ def test_unknown_ids_are_404(
 def test_ids_past_the_column_range_are_422_not_500(client: TestClient) -> None:
     response = client.get("/api/projects/99999999999999999999", headers=ADMIN)
     assert response.status_code == 422
+
+
+def test_currency_defaults_to_eur_and_changes_only_to_an_iso_code(client: TestClient) -> None:
+    project = post_project(client)
+    assert project["currency"] == "EUR"
+    url = f"/api/projects/{project['project_id']}"
+    assert client.patch(url, json={"currency": "GBP"}, headers=ADMIN).json()["currency"] == "GBP"
+    for bad in ("gbp", "POUND", ""):
+        refused = client.patch(url, json={"currency": bad}, headers=ADMIN)
+        assert refused.status_code == 422, bad
+        assert refused.json()["detail"][0]["loc"] == ["body", "currency"]
+    cleared = client.patch(url, json={"currency": None}, headers=ADMIN)
+    assert cleared.status_code == 422
+    assert "currency may not be null" in cleared.json()["detail"][0]["msg"]
+    assert client.get(url, headers=ADMIN).json()["currency"] == "GBP"

@@ -1,6 +1,9 @@
 """Rate limits on both storages (in-process memory and the real Redis): every abusive pattern
 gets 429 with ``Retry-After`` and a JSON ``{"detail": ...}`` as soon as its limit is spent,
-without waiting for a window to pass; ordinary use on either side of it is untouched."""
+without waiting for a window to pass; ordinary use on either side of it is untouched.
+
+Pages rank by visitor id and click by token (the token carries the customer, so clicks are
+limited per customer too); new visitor ids are limited per address."""
 
 from __future__ import annotations
 
@@ -23,8 +26,17 @@ def assert_refused(response: httpx.Response, window: int) -> None:
     assert "too many" in response.json()["detail"]
 
 
-def rank(client: TestClient, project_id: int, customer: int) -> httpx.Response:
-    return client.post(f"/api/projects/{project_id}/rank", json={"customer_id": customer, "k": 1})
+def rank(client: TestClient, project_id: int, visitor: str) -> httpx.Response:
+    return client.post(f"/api/projects/{project_id}/rank", json={"visitor_id": visitor, "k": 1})
+
+
+def click(client: TestClient, deal: dict[str, object]) -> httpx.Response:
+    return client.post("/api/clicks", json={"token": deal["click_token"]})
+
+
+def clicks_counted(client: TestClient, project_id: int) -> int:
+    stats = client.get(f"/api/projects/{project_id}/stats", headers=ADMIN).json()
+    return sum(d["clicks"] for d in stats["bandits"])
 
 
 @pytest.fixture
@@ -59,11 +71,16 @@ def test_rank_floods_from_one_address_get_429(
         monkeypatch, storage, rank_per_ip="5/minute", rank_per_customer=HIGH
     ) as client:
         pid = post_project(client, deals=3)["project_id"]
-        customers = [post_user(client, f"c{i}@example.com") for i in range(7)]
+        customers = [f"v-{i}" for i in range(7)]
         answers = [rank(client, pid, c).status_code for c in customers[:5]]
-        assert answers == [200] * 5  # five customers, one address
+        assert answers == [200] * 5  # five visitors, one address
         assert_refused(rank(client, pid, customers[5]), 60)
         assert rank(client, pid, customers[6]).status_code == 429
+        # A backend's ranks come from its one address too.
+        backend = client.post(
+            f"/api/projects/{pid}/rank", json={"customer_id": post_user(client)}, headers=ADMIN
+        )
+        assert_refused(backend, 60)
         # Refused ranks logged nothing.
         stats = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()
         assert sum(d["impressions"] for d in stats["bandits"]) == 5
@@ -76,7 +93,7 @@ def test_rank_floods_for_one_customer_get_429_and_others_still_rank(
         monkeypatch, storage, rank_per_ip=HIGH, rank_per_customer="5/hour"
     ) as client:
         pid = post_project(client, deals=3)["project_id"]
-        greedy, other = post_user(client, "greedy@example.com"), post_user(client, "o@example.com")
+        greedy, other = "v-greedy", "v-other"
         assert [rank(client, pid, greedy).status_code for _ in range(5)] == [200] * 5
         assert_refused(rank(client, pid, greedy), 3600)
         assert [rank(client, pid, greedy).status_code for _ in range(20)] == [429] * 20
@@ -88,17 +105,53 @@ def test_click_floods_from_one_address_get_429(
 ) -> None:
     with limited_client(monkeypatch, storage, click_per_ip="5/minute") as client:
         pid = post_project(client, deals=3)["project_id"]
-        customer = post_user(client)
-        shown = [rank(client, pid, customer).json()["deals"][0] for _ in range(8)]
-        clicks = [client.post(f"/api/transactions/{d['transaction_id']}/click") for d in shown[:5]]
-        assert [c.status_code for c in clicks] == [200] * 5
-        assert_refused(client.post(f"/api/transactions/{shown[5]['transaction_id']}/click"), 60)
-        stats = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()
-        assert sum(d["clicks"] for d in stats["bandits"]) == 5  # the refused click counted nothing
+        shown = [rank(client, pid, f"v-{i}").json()["deals"][0] for i in range(8)]
+        assert [click(client, d).status_code for d in shown[:5]] == [200] * 5
+        assert_refused(click(client, shown[5]), 60)
+        by_id = f"/api/transactions/{shown[6]['transaction_id']}/click"
+        assert_refused(client.post(by_id, headers=ADMIN), 60)  # the back office's too
+        assert clicks_counted(client, pid) == 5  # the refused clicks counted nothing
+
+
+def test_click_floods_for_one_customer_get_429_and_others_still_click(
+    configured: str, monkeypatch: pytest.MonkeyPatch, storage: str
+) -> None:
+    """The token says whose impression it is: one visitor's clicks are limited, however many
+    addresses (here one, not limited) send them."""
+    with limited_client(
+        monkeypatch, storage, click_per_ip=HIGH, click_per_customer="5/hour"
+    ) as client:
+        pid = post_project(client, deals=3)["project_id"]
+        greedy = [rank(client, pid, "v-greedy").json()["deals"][0] for _ in range(8)]
+        other = rank(client, pid, "v-other").json()["deals"][0]
+        assert [click(client, d).status_code for d in greedy[:5]] == [200] * 5
+        assert_refused(click(client, greedy[5]), 3600)
+        assert [click(client, d).status_code for d in greedy[5:]] == [429] * 3
+        assert click(client, other).status_code == 200
+        assert clicks_counted(client, pid) == 6
+
+
+def test_new_visitor_ids_from_one_address_get_429_and_known_ones_still_rank(
+    configured: str, monkeypatch: pytest.MonkeyPatch, storage: str
+) -> None:
+    """A script inventing a visitor id per request (a row each, and a way around the
+    per-customer limits) is refused; visitors this worker already knows are not counted."""
+    with limited_client(monkeypatch, storage, rank_per_ip=HIGH, visitor_per_ip="5/hour") as client:
+        pid = post_project(client, deals=3)["project_id"]
+        assert [rank(client, pid, f"v-{i}").status_code for i in range(5)] == [200] * 5
+        assert_refused(rank(client, pid, "v-5"), 3600)
+        assert [rank(client, pid, f"v-new-{i}").status_code for i in range(10)] == [429] * 10
+        assert [rank(client, pid, f"v-{i % 5}").status_code for i in range(20)] == [200] * 20
+        users = client.get("/api/users", headers=ADMIN).json()
+        assert users["total"] == 5  # refused visitors got no row
 
 
 def test_the_429s_are_documented_on_rank_and_click(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/projects/{project_id}/rank", "/api/transactions/{transaction_id}/click"):
+    for path in (
+        "/api/projects/{project_id}/rank",
+        "/api/clicks",
+        "/api/transactions/{transaction_id}/click",
+    ):
         answer = paths[path]["post"]["responses"]["429"]
         assert "Retry-After" in answer["headers"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import ADMIN, post_user
+from tests.factories import ADMIN, post_project, post_user, user_body
 
 
 def test_create_and_get_a_customer(client: TestClient) -> None:
@@ -67,3 +67,20 @@ def test_management_needs_the_admin_token(client: TestClient, headers: dict[str,
     assert response.status_code == 401
     assert "admin token" in response.json()["detail"]
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_visitors_row_is_listed_without_personal_data_and_its_email_cannot_sign_up(
+    client: TestClient,
+) -> None:
+    """A page's visitor becomes a customer row whose placeholder email is in the reserved
+    ``visitors.invalid`` domain, which creating a customer refuses: no one can claim it."""
+    pid = post_project(client)["project_id"]
+    assert client.post(f"/api/projects/{pid}/rank", json={"visitor_id": "v-ann"}).is_success
+    (row,) = client.get("/api/users", headers=ADMIN).json()["items"]
+    assert row["email"].endswith("@visitors.invalid")
+    assert "v-ann" not in row["email"]
+    assert row["name"] == "Visitor"
+    claim = client.post("/api/users", json=user_body(row["email"], "Mallory"), headers=ADMIN)
+    assert claim.status_code == 422
+    assert claim.json()["detail"][0]["loc"] == ["body", "email"]
+    assert client.get("/api/users", headers=ADMIN).json()["total"] == 1

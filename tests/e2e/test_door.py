@@ -127,8 +127,8 @@ def test_an_idle_keep_alive_connection_is_closed(server: ServerProcess) -> None:
 
 
 def test_aborted_pipelined_connections_log_no_traceback(server: ServerProcess) -> None:
-    project_id, _, customers = seed_project(server.base_url, ["A", "B", "C"], customers=5)
-    body = json.dumps({"customer_id": customers[0]}).encode()
+    project_id, _, _ = seed_project(server.base_url, ["A", "B", "C"], customers=5)
+    body = json.dumps({"visitor_id": "v-pipelined"}).encode()  # a page's rank: open
     request = (
         f"POST /api/projects/{project_id}/rank HTTP/1.1\r\nHost: x\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"

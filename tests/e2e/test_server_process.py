@@ -21,6 +21,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 # The shoppers of the crash test must reach the kill within this time; without a deadline a
 # server that stops acknowledging (every answer a 5xx, say) would keep them asking forever.
 SHOPPING_DEADLINE = 120.0
+# A configured key outlives a restart, and so do the click tokens it signed.
+KEYED = {"HOTDEALS_SECRET_KEY": "server-process-test-key-0123456789"}
+VISITORS = [f"shopper-{i}" for i in range(50)]
 
 
 def test_concurrent_ranks_and_clicks_are_each_counted_once(fresh_postgres: str) -> None:
@@ -29,15 +32,16 @@ def test_concurrent_ranks_and_clicks_are_each_counted_once(fresh_postgres: str) 
 
 
 async def shop_until_killed(
-    server: ServerProcess, project_id: int, customers: list[int], kill_after: int
-) -> tuple[set[int], set[int]]:
-    """Several shoppers rank and click; the server is SIGKILLed once ``kill_after`` ranks were
-    acknowledged. Returns the acknowledged impressions and first clicks.
+    server: ServerProcess, project_id: int, kill_after: int
+) -> tuple[dict[int, str], set[int]]:
+    """Several shoppers' pages rank (by visitor id) and click (by token); the server is
+    SIGKILLed once ``kill_after`` ranks were acknowledged. Returns the acknowledged impressions
+    (with their click tokens) and first clicks.
 
     Fails (an ``AssertionError`` naming what it waited for) if the kill is not reached within
     ``SHOPPING_DEADLINE`` seconds.
     """
-    shown: set[int] = set()
+    shown: dict[int, str] = {}
     clicked: set[int] = set()
     refused: Counter[int] = Counter()
     killed = asyncio.Event()
@@ -47,23 +51,23 @@ async def shop_until_killed(
         while not killed.is_set():
             try:
                 answer = await client.post(
-                    f"/api/projects/{project_id}/rank", json={"customer_id": rng.choice(customers)}
+                    f"/api/projects/{project_id}/rank", json={"visitor_id": rng.choice(VISITORS)}
                 )
                 if answer.status_code != 200:
                     refused[answer.status_code] += 1
                     continue
                 deals = answer.json()["deals"]
-                shown.update(d["transaction_id"] for d in deals)
+                shown.update((d["transaction_id"], d["click_token"]) for d in deals)
                 if len(shown) >= 3 * kill_after and not killed.is_set():
                     killed.set()
                     server.kill()
                     return
                 for deal in deals:
                     if rng.random() < 0.5:
-                        tid = deal["transaction_id"]
-                        click = await client.post(f"/api/transactions/{tid}/click")
+                        token = {"token": deal["click_token"]}
+                        click = await client.post("/api/clicks", json=token)
                         if click.status_code == 200 and not click.json()["already_recorded"]:
-                            clicked.add(tid)
+                            clicked.add(deal["transaction_id"])
             except httpx.TransportError:
                 return  # the server is gone
 
@@ -81,11 +85,11 @@ async def shop_until_killed(
 
 
 def test_sigkill_loses_no_acknowledged_event(fresh_postgres: str) -> None:
-    server = ServerProcess(fresh_postgres, workers=2)
+    server = ServerProcess(fresh_postgres, workers=2, extra_env=KEYED)
     server.start()
     try:
-        project_id, _, customers = seed_project(server.base_url, [f"Deal {i}" for i in range(6)])
-        shown, clicked = run_coroutine(shop_until_killed(server, project_id, customers, 300))
+        project_id, _, _ = seed_project(server.base_url, [f"Deal {i}" for i in range(6)])
+        shown, clicked = run_coroutine(shop_until_killed(server, project_id, 300))
     finally:
         server.stop()
     assert server.process is not None
@@ -98,20 +102,28 @@ def test_sigkill_loses_no_acknowledged_event(fresh_postgres: str) -> None:
             connection.execute(select(Transaction.transaction_id, Transaction.clicked)).all()
         )
     engine.dispose()
-    assert shown <= logged.keys(), f"{len(shown - logged.keys())} acknowledged impressions lost"
+    assert shown.keys() <= logged.keys(), (
+        f"{len(shown.keys() - logged.keys())} acknowledged impressions lost"
+    )
     assert all(logged[t] for t in clicked), "an acknowledged click was lost"
     check_after = run_db_check(fresh_postgres)
     assert check_after.returncode == 0, check_after.stderr
 
-    with ServerProcess(fresh_postgres, workers=2) as again:
+    with ServerProcess(fresh_postgres, workers=2, extra_env=KEYED) as again:
+        # A page still open from before the crash clicks a deal it was shown then.
+        unclicked = next(t for t in sorted(shown) if not logged[t])
+        before = httpx.post(f"{again.base_url}/api/clicks", json={"token": shown[unclicked]})
+        assert before.status_code == 200, before.text
+        assert before.json()["already_recorded"] is False
         answer = httpx.post(
-            f"{again.base_url}/api/projects/{project_id}/rank", json={"customer_id": customers[0]}
+            f"{again.base_url}/api/projects/{project_id}/rank", json={"visitor_id": VISITORS[0]}
         )
         assert answer.status_code == 200
-        tid = answer.json()["deals"][0]["transaction_id"]
-        click = httpx.post(f"{again.base_url}/api/transactions/{tid}/click")
+        token = answer.json()["deals"][0]["click_token"]
+        click = httpx.post(f"{again.base_url}/api/clicks", json={"token": token})
         assert click.json()["already_recorded"] is False
         stats = httpx.get(
             f"{again.base_url}/api/projects/{project_id}/stats", headers=admin_headers()
-        )
-        assert sum(b["impressions"] for b in stats.json()["bandits"]) == len(logged) + 3
+        ).json()["bandits"]
+        assert sum(b["impressions"] for b in stats) == len(logged) + 3
+        assert sum(b["clicks"] for b in stats) == sum(logged.values()) + 2

@@ -29,9 +29,10 @@ SHOPPING_DEADLINE = 120.0
 
 
 async def shop_until_terminated(
-    server: ServerProcess, project_id: int, customers: list[int], term_after: int
+    server: ServerProcess, project_id: int, visitors: list[str], term_after: int
 ) -> tuple[set[int], set[int], float]:
-    """32 shoppers rank and click on keep-alive connections; once ``term_after`` impressions are
+    """32 shoppers' pages rank (by visitor id) and click (by token) on keep-alive connections;
+    once ``term_after`` impressions are
     acknowledged the process group gets SIGTERM, and the shoppers keep going until the server is
     gone. Returns the acknowledged impressions, the acknowledged first clicks and the seconds
     from SIGTERM to the exit of ``hotdeals serve``."""
@@ -48,7 +49,7 @@ async def shop_until_terminated(
         while not exited.is_set():
             try:
                 answer = await client.post(
-                    f"/api/projects/{project_id}/rank", json={"customer_id": rng.choice(customers)}
+                    f"/api/projects/{project_id}/rank", json={"visitor_id": rng.choice(visitors)}
                 )
                 if answer.status_code != 200:
                     continue
@@ -59,10 +60,10 @@ async def shop_until_terminated(
                     os.killpg(process.pid, signal.SIGTERM)
                 for deal in deals:
                     if rng.random() < 0.5:
-                        tid = deal["transaction_id"]
-                        click = await client.post(f"/api/transactions/{tid}/click")
+                        token = {"token": deal["click_token"]}
+                        click = await client.post("/api/clicks", json=token)
                         if click.status_code == 200 and not click.json()["already_recorded"]:
-                            clicked.add(tid)
+                            clicked.add(deal["transaction_id"])
             except httpx.TransportError:
                 if terminated_at is not None:
                     return  # the server stopped accepting
@@ -99,9 +100,10 @@ def test_sigterm_under_load_exits_in_time_and_keeps_every_acknowledged_event(
     )
     server.start()
     try:
-        project_id, _, customers = seed_project(server.base_url, [f"Deal {i}" for i in range(6)])
+        project_id, _, _ = seed_project(server.base_url, [f"Deal {i}" for i in range(6)])
+        visitors = [f"shopper-{i}" for i in range(50)]
         shown, clicked, seconds = run_coroutine(
-            shop_until_terminated(server, project_id, customers, 600)
+            shop_until_terminated(server, project_id, visitors, 600)
         )
     finally:
         server.stop()  # a no-op when it exited; SIGKILL after 30 s otherwise

@@ -1,7 +1,8 @@
 """Concurrent shoppers over HTTP: rank, then click some of what was shown, and keep score.
 
 Every answer is counted by status, so a caller can compare what the server acknowledged with
-what the database holds afterwards.
+what the database holds afterwards. They speak to the API through ``hotdeals.client`` with the
+admin token, as a shop's backend does (rank by customer id, click by transaction id).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import random
 from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 
-from tests.factories import project_body, user_body
-from tests.support.server import admin_headers
+from hotdeals.client import AsyncHotDealsClient, HotDealsClient, HotDealsError
+from tests.support.server import ADMIN_TOKEN
 
 T = TypeVar("T")
 
@@ -57,21 +58,13 @@ def seed_project(
     base_url: str, deals: Sequence[str], *, customers: int = 50, slots: int = 3
 ) -> tuple[int, list[int], list[int]]:
     """A running project with these deals and some customers; returns their ids."""
-    with httpx.Client(base_url=base_url, headers=admin_headers(), timeout=30) as client:
-        project = client.post(
-            "/api/projects",
-            json=project_body(deals, price=None, described=False, project_name="load", slots=slots),
-        )
-        project.raise_for_status()
-        customer_ids = []
-        for i in range(customers):
-            user = client.post(
-                "/api/users", json=user_body(f"shopper{i}@example.com", f"Shopper {i}")
-            )
-            user.raise_for_status()
-            customer_ids.append(user.json()["customer_id"])
-    body = project.json()
-    return body["project_id"], [b["bandit_id"] for b in body["bandits"]], customer_ids
+    with HotDealsClient(base_url, admin_token=ADMIN_TOKEN, timeout=30) as client:
+        project = client.create_project("load", deals=deals, slots=slots)
+        customer_ids = [
+            client.create_user(f"shopper{i}@example.com", f"Shopper {i}").customer_id
+            for i in range(customers)
+        ]
+    return project.project_id, [b.bandit_id for b in project.bandits], customer_ids
 
 
 async def shop(
@@ -91,51 +84,50 @@ async def shop(
     remaining = ranks
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
-    async def shopper(number: int, client: httpx.AsyncClient) -> None:
+    async def shopper(number: int, client: AsyncHotDealsClient) -> None:
         nonlocal remaining
         rng = random.Random(seed * 1000 + number)
         while remaining > 0:
             remaining -= 1
-            body: dict[str, int] = {"customer_id": rng.choice(customer_ids)}
-            if k is not None:
-                body["k"] = k
             try:
-                answer = await client.post(f"/api/projects/{project_id}/rank", json=body)
+                ranking = await client.rank(project_id, customer_id=rng.choice(customer_ids), k=k)
             except httpx.TransportError:
                 tally.transport_errors += 1
                 continue
-            tally.statuses[answer.status_code] += 1
-            if answer.status_code != 200:
+            except HotDealsError as refused:
+                tally.statuses[refused.status_code] += 1
                 continue
-            deals = answer.json()["deals"]
+            tally.statuses[200] += 1
             tally.ranks_ok += 1
-            tally.impressions_ok += len(deals)
-            for deal in deals:
-                tally.shown.append((deal["transaction_id"], deal["bandit_id"]))
-                if not click(rng, deal["bandit_id"], deal["position"]):
+            tally.impressions_ok += len(ranking.deals)
+            for deal in ranking.deals:
+                tally.shown.append((deal.transaction_id, deal.bandit_id))
+                if not click(rng, deal.bandit_id, deal.position):
                     continue
                 try:
-                    response = await client.post(
-                        f"/api/transactions/{deal['transaction_id']}/click"
-                    )
+                    clicked = await client.click_by_id(deal.transaction_id)
                 except httpx.TransportError:
                     tally.transport_errors += 1
                     continue
-                tally.statuses[response.status_code] += 1
-                if response.status_code == 200:
-                    if response.json()["already_recorded"]:
-                        tally.clicks_repeated += 1
-                    else:
-                        tally.clicks_new += 1
+                except HotDealsError as refused:
+                    tally.statuses[refused.status_code] += 1
+                    continue
+                tally.statuses[200] += 1
+                if clicked.already_recorded:
+                    tally.clicks_repeated += 1
+                else:
+                    tally.clicks_new += 1
 
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    async with AsyncHotDealsClient(
+        base_url, admin_token=ADMIN_TOKEN, timeout=60, transport=transport
+    ) as client:
         await asyncio.gather(*(shopper(i, client) for i in range(concurrency)))
     return tally
 
 
 def bandit_totals(base_url: str, project_id: int) -> dict[int, dict[str, float]]:
-    """The project's arms as the API reports them, by bandit id."""
-    with httpx.Client(base_url=base_url, headers=admin_headers(), timeout=30) as client:
-        response = client.get(f"/api/projects/{project_id}/bandits")
-        response.raise_for_status()
-        return {arm["bandit_id"]: arm for arm in response.json()}
+    """The project's arms as the API reports them (``n``, ``number_of_success``, ...), by
+    bandit id."""
+    with HotDealsClient(base_url, admin_token=ADMIN_TOKEN, timeout=30) as client:
+        return {arm.bandit_id: asdict(arm) for arm in client.list_deals(project_id)}

@@ -2,7 +2,8 @@
 
 Another connection holds ``LOCK TABLE bandits IN ACCESS EXCLUSIVE MODE`` for a while, as an
 operator's migration or a runaway analyst query would, while concurrent shoppers rank and click
-and a probe polls ``/readyz``; :class:`Run` keeps what they saw, by phase.
+and a probe polls ``/readyz``; :class:`Run` keeps what they saw, by phase. The shoppers are
+shop pages: they rank by visitor id and click with the rank's click tokens, as the strip does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -40,6 +42,7 @@ class Run:
     missing_retry_after: int = 0
     shown: set[int] = field(default_factory=set)
     shown_in_order: list[int] = field(default_factory=list)
+    tokens: dict[int, str] = field(default_factory=dict)  # click token by transaction id
     clicked: set[int] = field(default_factory=set)
     readiness: list[tuple[str, int]] = field(default_factory=list)
     ranks_ok_after: int = 0
@@ -60,7 +63,7 @@ async def stall_under_load(
     server: ServerProcess,
     database_url: str,
     project_id: int,
-    customers: list[int],
+    customers: Sequence[int | str],
     *,
     stall: float,
     clients: int = 16,
@@ -69,20 +72,25 @@ async def stall_under_load(
     """``clients`` shoppers rank and click (half the time, a random acknowledged impression)
     while a readiness probe polls ``/readyz``; once 300 impressions are acknowledged the deal
     table is locked for ``stall`` seconds; the run ends when ``after_ranks`` ranks succeeded
-    after the release and ``/readyz`` says 200 again (within 120 s + ``stall``)."""
+    after the release and ``/readyz`` says 200 again (within 120 s + ``stall``).
+
+    Each of ``customers`` shops as a visitor of its own (``stall-shopper-<customer>``)."""
     run = Run()
     done = asyncio.Event()
+    visitors = [f"stall-shopper-{customer}" for customer in customers]
 
     async def shopper(number: int, client: httpx.AsyncClient) -> None:
         rng = random.Random(number)
         while not done.is_set():
             started = time.monotonic()
             rank = await client.post(
-                f"/api/projects/{project_id}/rank", json={"customer_id": rng.choice(customers)}
+                f"/api/projects/{project_id}/rank", json={"visitor_id": rng.choice(visitors)}
             )
             run.answered("rank", rank, time.monotonic() - started)
             if rank.status_code == 200:
-                tids = [d["transaction_id"] for d in rank.json()["deals"]]
+                deals = rank.json()["deals"]
+                tids = [d["transaction_id"] for d in deals]
+                run.tokens.update((d["transaction_id"], d["click_token"]) for d in deals)
                 run.shown.update(tids)
                 run.shown_in_order.extend(tids)
                 if run.phase == "after":
@@ -90,7 +98,7 @@ async def stall_under_load(
             if run.shown and rng.random() < 0.5:
                 tid = rng.choice(run.shown_in_order)
                 started = time.monotonic()
-                click = await client.post(f"/api/transactions/{tid}/click")
+                click = await client.post("/api/clicks", json={"token": run.tokens[tid]})
                 run.answered("click", click, time.monotonic() - started)
                 if click.status_code == 200 and not click.json()["already_recorded"]:
                     run.clicked.add(tid)

@@ -17,6 +17,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "The request conflicts with the current state",
         410: "The click token has expired; nothing was counted",
         413: "The request body is too large",
+        422: "A parameter or a body field is invalid; the detail names it",
         503: "Busy (the deadline passed or the database is unavailable): retry after the "
         "seconds in Retry-After; a retried click, or rank with the same Idempotency-Key, "
         "never counts twice",

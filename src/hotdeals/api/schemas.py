@@ -122,7 +122,10 @@ class DealIn(Request):
 class DealPatch(Patch):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"price": "2.99", "description": "Dutch, 500 g punnets"}, {"active": False}]
+            "examples": [
+                {"price": "2.99", "description": "Dutch, 500 g punnets"},
+                {"active": False},
+            ]
         }
     )
 

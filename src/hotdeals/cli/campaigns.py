@@ -16,6 +16,7 @@ from hotdeals.cli.common import database, err, out, reports_errors
 from hotdeals.services import projects
 from hotdeals.services.specs import DealSpec, ProjectSpec, validated
 from hotdeals.vocabulary import (
+    DEFAULT_CURRENCY,
     DEFAULT_EPSILON,
     DEFAULT_POLICY,
     DEFAULT_SLOTS,
@@ -33,6 +34,7 @@ LABELS = {
     "policy": "--policy",
     "epsilon": "--epsilon",
     "slots": "--slots",
+    "currency": "--currency",
     "bandit_name": "deal name",
     "description": "--description",
     "price": "price",
@@ -70,6 +72,9 @@ def create_project(
         int, typer.Option(help=f"Deals shown per page (1-{MAX_SLOTS}).")
     ] = DEFAULT_SLOTS,
     description: Annotated[str | None, typer.Option(help="What the campaign is about.")] = None,
+    currency: Annotated[
+        str, typer.Option(help="ISO 4217 code of the deals' prices, e.g. EUR, GBP.")
+    ] = DEFAULT_CURRENCY,
 ) -> None:
     """Create a running campaign with its deals and print its project_id.
 
@@ -82,6 +87,7 @@ def create_project(
         "policy": policy,
         "epsilon": epsilon,
         "slots": slots,
+        "currency": currency,
         "bandits": deals,
     }
     spec = validated(ProjectSpec, values, labels=LABELS)

@@ -24,7 +24,14 @@ router = APIRouter(include_in_schema=False)
 
 SCRIPT = STATIC_DIR / "embed" / "hot-deals.js"
 SHORT_CACHE = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
-PUBLIC = {"Access-Control-Allow-Origin": "*"}
+# Readable from any origin, with or without ``crossorigin`` on the tag, even on pages that
+# isolate themselves (``Cross-Origin-Embedder-Policy: require-corp``).
+PUBLIC = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin"}
+
+
+def script_path() -> str:
+    """The versioned script's path on this deployment, for a ``<script src>`` of our own pages."""
+    return f"/embed/{__version__}/hot-deals.js"
 
 
 @cache

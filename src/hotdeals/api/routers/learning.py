@@ -67,7 +67,7 @@ TOO_MANY: dict[int | str, dict[str, Any]] = {
     "/projects/current",
     response_model=CurrentProjectOut,
     summary="The campaign a page shows when it names none",
-    responses=errors(404),
+    responses=errors(404, 422),
     dependencies=[NoQuery],
 )
 def current_project(state: StateDep) -> CurrentProjectOut:
