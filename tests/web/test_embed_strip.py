@@ -48,7 +48,7 @@ for (const type of ["hot-deals:load", "hot-deals:error", "hot-deals:click"]) {
   document.addEventListener(type, (event) => window.stripEvents.push({type, detail: event.detail}));
 }
 """
-HOST_TEXT = "Corner Shop\nFresh bread every morning.\nOpen 8:00-20:00."
+HOST_TEXT = ["Corner Shop", "Fresh bread every morning.", "Open 8:00-20:00."]
 
 
 @pytest.fixture
@@ -184,13 +184,15 @@ def eventually(check: Callable[[], bool], what: str, timeout: float = 10.0) -> N
         time.sleep(0.05)  # the polling interval, not synchronisation
 
 
-def assert_collapsed(page: Page, expect: Any, warning: str) -> None:
+def assert_collapsed(page: Page, expect: Any, warnings: list[str]) -> None:
     """The strip drew nothing, the page shows only its own words, and we said why once."""
     strip = page.locator("hot-deals")
     expect(strip).to_have_attribute("data-state", "failed")
     assert strip.evaluate("element => element.shadowRoot.childNodes.length") == 0
     assert strip.evaluate("element => element.getBoundingClientRect().height") == 0
-    assert page.locator("body").inner_text() == HOST_TEXT
+    shown = [line for line in page.locator("body").inner_text().splitlines() if line.strip()]
+    assert shown == HOST_TEXT
+    (warning,) = [text for text in warnings if text.startswith("hot-deals:")]
     assert warning.startswith("hot-deals: no deals shown")
 
 
@@ -203,7 +205,7 @@ def test_the_strip_ranks_draws_and_counts_a_click_from_another_origin(
     url = shop.page(
         "strip.html", service.script, f'<hot-deals project="{project_id}" slots="2"></hot-deals>'
     )
-    page, _ = open_page(new_page)
+    page, warnings = open_page(new_page)
     with page.expect_response(is_rank) as ranked:
         page.goto(url)
     assert ranked.value.status == 200
@@ -240,13 +242,14 @@ def test_the_strip_ranks_draws_and_counts_a_click_from_another_origin(
     assert expected.items() <= events(page, "hot-deals:click")[0].items()
 
     sent: list[str] = []
-    page.on("request", lambda request: sent.append(request.url) if "/clicks" in request.url else 0)
+    page.on("request", lambda request: sent.append(request.url))
     button.click(force=True)  # pressed again: aria-disabled, nothing is sent
     expect(button).to_have_text("✓ Added")
     assert len(events(page, "hot-deals:click")) == 1
-    assert sent == []
+    assert [url for url in sent if "/api/clicks" in url] == []
     assert sum(deal_clicks(service, project_id).values()) == 1
     assert events(page, "hot-deals:error") == []
+    assert [text for text in warnings if text.startswith("hot-deals:")] == []
 
 
 def test_a_reload_ranks_again_for_the_same_stored_visitor(
@@ -260,12 +263,13 @@ def test_a_reload_ranks_again_for_the_same_stored_visitor(
     with page.expect_response(is_rank) as first:
         page.goto(url)
     expect(page.locator("hot-deals li")).to_have_count(2)
+    answers = [first.value.json()]  # read before the reload discards it
     with page.expect_response(is_rank) as second:
         page.reload()
     expect(page.locator("hot-deals li")).to_have_count(2)
+    answers.append(second.value.json())
 
     visitor = page.evaluate(f"() => localStorage.getItem('{VISITOR_KEY}')")
-    answers = [first.value.json(), second.value.json()]
     assert [a["visitor_id"] for a in answers] == [visitor, visitor]
     keys = {r.value.request.header_value("idempotency-key") for r in (first, second)}
     assert len(keys) == 2  # one per page view
@@ -314,10 +318,10 @@ def test_a_paused_campaign_shows_nothing_and_warns(
     assert paused.status_code == 200, paused.text
     element = f'<hot-deals project="{project_id}"></hot-deals>'
     url = shop.page("paused.html", service.script, element)
-    page, _ = open_page(new_page)
+    page, warnings = open_page(new_page)
     with page.expect_console_message(is_strip_warning) as warned:
         page.goto(url)
-    assert_collapsed(page, expect, warned.value.text)
+    assert_collapsed(page, expect, warnings)
     assert "409" in warned.value.text
     (error,) = events(page, "hot-deals:error")
     assert (error["reason"], error["status"]) == ("http", 409)
@@ -327,17 +331,19 @@ def test_when_we_are_down_or_slow_the_shops_page_is_untouched(
     service: Service, shop: Shop, new_page: NewPage, expect: Any
 ) -> None:
     project_id = post_project(service.api, deals=2)["project_id"]
+    # The script comes from the module's server; the strip's API is a second server on the
+    # same database, which the test stops: the script still loads, the API it calls is gone.
     cors = {"HOTDEALS_CORS_ORIGINS": shop.base_url}
     with ServerProcess(service.server.database_url, extra_env=cors, measured=False) as replica:
         element = f'<hot-deals project="{project_id}" api="{replica.base_url}/"></hot-deals>'
         url = shop.page("down.html", service.script, element)
-        page, _ = open_page(new_page)
+        page, warnings = open_page(new_page)
         page.goto(url)
         expect(page.locator("hot-deals li")).to_have_count(2)  # the api attribute is obeyed
         replica.stop()
-        with page.expect_console_message(is_strip_warning) as warned:
+        with page.expect_console_message(is_strip_warning):
             page.reload()
-        assert_collapsed(page, expect, warned.value.text)
+        assert_collapsed(page, expect, warnings)
         assert events(page, "hot-deals:error")[0]["reason"] == "network"
 
     # A service that accepts the connection and never answers: the timeout ends the wait.
@@ -348,10 +354,10 @@ def test_when_we_are_down_or_slow_the_shops_page_is_untouched(
             "</hot-deals>"
         )
         url = shop.page("slow.html", service.script, element)
-        page, _ = open_page(new_page)
-        with page.expect_console_message(is_strip_warning, timeout=5_000) as warned:
+        page, warnings = open_page(new_page)
+        with page.expect_console_message(is_strip_warning, timeout=5_000):
             page.goto(url)
-        assert_collapsed(page, expect, warned.value.text)
+        assert_collapsed(page, expect, warnings)
         assert events(page, "hot-deals:error")[0]["reason"] == "timeout"
 
 
@@ -383,6 +389,7 @@ def test_the_script_urls_cache_headers_and_unknown_versions(service: Service) ->
         assert answer.headers["content-type"] == "text/javascript; charset=utf-8"
         assert answer.headers["access-control-allow-origin"] == "*"
         assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["cross-origin-resource-policy"] == "cross-origin"
         assert "customElements.define" in answer.text
     assert versioned.content == latest.content
     assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
