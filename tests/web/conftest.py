@@ -92,7 +92,9 @@ def live_server(
         api = stack.enter_context(
             httpx.Client(base_url=server.base_url, headers=admin_headers(), timeout=30)
         )
-        yield LiveServer(server.base_url, api, request.param)
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        yield LiveServer(server.base_url, api, request.param, engine)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -153,12 +155,13 @@ class _PageFactory:
         return page
 
     def _console(self, message: ConsoleMessage) -> None:
-        """Console errors count, except a refused page (a 401 for a wrong token is the
-        point of some tests); a missing asset of ours still counts."""
+        """Console errors count, except a refused request (a 401 for a wrong token, a strip's
+        409 are the point of some tests); a missing asset or strip script of ours still counts."""
         if message.type != "error":
             return
-        refused_page = message.text.startswith("Failed to load resource") and (
-            "/static/" not in message.location.get("url", "")
+        url = message.location.get("url", "")
+        refused_page = message.text.startswith("Failed to load resource") and not any(
+            ours in url for ours in ("/static/", "/embed/")
         )
         if not refused_page:
             self.errors.append(f"console: {message.text} ({message.location.get('url')})")

@@ -1,8 +1,11 @@
 """The storefront and the dashboard in Debian's Chromium against a real ``hotdeals serve``.
 
-Synchronisation is by Playwright's auto-waiting locators and ``expect`` (which retry until their
-timeout), and by waiting for the very HTTP response a click sends: never by sleeping. Counts
-are checked through the management API, as an analyst's tool would see them.
+The storefront's deals are our ``<hot-deals>`` strip: its cards live in the element's shadow
+root, which Playwright's locators pierce. Synchronisation is by Playwright's auto-waiting
+locators and ``expect`` (which retry until their timeout), and by waiting for the very HTTP
+response a page view or a click sends: never by sleeping. Counts are checked through the
+management API, as an analyst's tool would see them, and whose impressions they are in the
+database.
 """
 
 from __future__ import annotations
@@ -13,13 +16,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from web_helpers import LiveServer, clicks, impressions, stats
+from web_helpers import (
+    LiveServer,
+    clicks,
+    impressions,
+    logged_customers,
+    stats,
+    stored_visitor_id,
+)
 
 from tests.factories import post_project, post_user
 from tests.support.server import ADMIN_TOKEN
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Response, Route
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,10 +50,40 @@ def unique(name: str) -> str:
     return f"{name} {uuid.uuid4().hex[:6]}"
 
 
-def enter_as_guest(page: Page, live: LiveServer, project_id: int) -> None:
+CARDS = "hot-deals li[data-bandit-id]"
+# The element that has the keyboard focus, inside the strip's shadow root if it is there.
+FOCUSED = """() => {
+  let element = document.activeElement;
+  while (element && element.shadowRoot && element.shadowRoot.activeElement) {
+    element = element.shadowRoot.activeElement;
+  }
+  return element;
+}"""
+
+
+def is_rank(response: Response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/rank")
+
+
+def is_click(response: Response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/api/clicks")
+
+
+def enter_as_guest(page: Page, live: LiveServer, project_id: int) -> list[dict[str, Any]]:
+    """Continue as a guest on the campaign's page; returns the deals its strip was given."""
     page.goto(live.url(f"/?project={project_id}"))
-    page.get_by_role("button", name="Continue as guest").click()
-    page.locator(".deal-card").first.wait_for()
+    with page.expect_response(is_rank) as ranked:
+        page.get_by_role("button", name="Continue as guest").click()
+    page.locator(CARDS).first.wait_for()
+    assert ranked.value.status == 200
+    deals: list[dict[str, Any]] = ranked.value.json()["deals"]
+    return deals
+
+
+def customer_of(page: Page) -> int:
+    """The signed-in customer, from the browser's customer cookie (``<id>.<signature>``)."""
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "hd_customer"]
+    return int(cookie["value"].split(".")[0])
 
 
 def admin_sign_in(page: Page, live: LiveServer, token: str = ADMIN_TOKEN) -> None:
@@ -74,50 +114,69 @@ def test_the_storefront_shows_the_projects_slots_of_deals(
 ) -> None:
     project = post_project(live_server.api, deals=5, slots=3)
     page = new_page()
-    enter_as_guest(page, live_server, project["project_id"])
-    cards = page.locator(".deal-card")
+    given = enter_as_guest(page, live_server, project["project_id"])
+    cards = page.locator(CARDS)
     expect(cards).to_have_count(3)
     names = {b["bandit_name"] for b in project["bandits"]}
-    shown = [cards.nth(i).locator(".deal-name").inner_text() for i in range(3)]
+    shown = [cards.nth(i).get_by_role("heading").inner_text() for i in range(3)]
+    assert shown == [deal["bandit_name"] for deal in given]  # in the ranking's order
     assert set(shown) <= names
     assert len(set(shown)) == 3
-    expect(cards.first.locator(".deal-price")).to_have_text("€1.99")
+    expect(cards.first.locator("[part=price]")).to_have_text("€1.99")
+    expect(cards.first.locator("[part=description]")).to_have_text(re.compile(r"^Offer number"))
     expect(page.get_by_text("Shopping as a guest")).to_be_visible()
+    # The page's heading shows; the strip's own names its region but is not drawn twice.
+    expect(page.get_by_role("heading", name="Hot Deals", exact=False)).to_have_count(1)
+    expect(page.get_by_role("region", name="Hot Deals")).to_be_visible()
+    expect(page.locator(".strip-fallback")).to_be_hidden()
     assert impressions(live_server.api, project["project_id"]) == 3
+    assert logged_customers(live_server.engine, [d["transaction_id"] for d in given]) == {
+        customer_of(page)
+    }
 
 
-def test_add_to_basket_is_counted(live_server: LiveServer, new_page: NewPage, expect: Any) -> None:
+def test_add_to_basket_is_counted_once(
+    live_server: LiveServer, new_page: NewPage, expect: Any
+) -> None:
     project = post_project(live_server.api, deals=3)
     page = new_page()
     enter_as_guest(page, live_server, project["project_id"])
-    card = page.locator(".deal-card").first
+    card = page.locator(CARDS).first
     bandit_id = int(card.get_attribute("data-bandit-id") or 0)
-    button = card.locator(".add-button")
+    button = card.get_by_role("button")
     expect(button).to_have_text("Add to basket")
-    with page.expect_response(re.compile(r"/api/clicks$")) as answer:
+    with page.expect_response(is_click) as answer:
         button.click()
     assert answer.value.status == 200
+    assert answer.value.json()["bandit_id"] == bandit_id
     expect(button).to_have_text("✓ Added")
-    expect(page.locator("#basket-status")).to_contain_text("is in your basket")
+    expect(page.get_by_role("status")).to_contain_text("added to your basket")
     assert stats(live_server.api, project["project_id"])[bandit_id]["clicks"] == 1
-    button.click(force=True)  # pressed again: aria-disabled, the script sends nothing
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url))
+    button.click(force=True)  # pressed again: aria-disabled, the strip sends nothing
     expect(button).to_have_text("✓ Added")
+    assert [url for url in sent if "/api/clicks" in url] == []
     assert clicks(live_server.api, project["project_id"]) == 1
 
 
-def test_reloading_asks_for_a_new_ranking(
+def test_reloading_asks_for_a_new_ranking_for_the_same_customer(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
     project = post_project(live_server.api, deals=4, slots=2)
     page = new_page()
-    enter_as_guest(page, live_server, project["project_id"])
-    forms = page.locator("form.basket-form")
-    first = {forms.nth(i).get_attribute("data-click-token") for i in range(2)}
-    page.reload()
-    expect(forms).to_have_count(2)
-    second = {forms.nth(i).get_attribute("data-click-token") for i in range(2)}
-    assert first.isdisjoint(second)
+    first = enter_as_guest(page, live_server, project["project_id"])
+    strip = page.locator("hot-deals")
+    visitor_id = strip.get_attribute("visitor-id")
+    with page.expect_response(is_rank) as ranked:
+        page.reload()
+    expect(page.locator(CARDS)).to_have_count(2)
+    second = ranked.value.json()["deals"]
+    assert strip.get_attribute("visitor-id") == visitor_id
+    assert {d["transaction_id"] for d in first}.isdisjoint(d["transaction_id"] for d in second)
     assert impressions(live_server.api, project["project_id"]) == 4
+    ids = [d["transaction_id"] for d in first + second]
+    assert logged_customers(live_server.engine, ids) == {customer_of(page)}
 
 
 def test_a_signed_in_customer_is_greeted_with_what_they_typed_and_is_remembered(
@@ -131,20 +190,56 @@ def test_a_signed_in_customer_is_greeted_with_what_they_typed_and_is_remembered(
     page.get_by_label("Your name").fill("Zoe")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Hi, Zoe")).to_be_visible()
-    expect(page.locator(".deal-card")).to_have_count(3)
+    expect(page.locator(CARDS)).to_have_count(3)
     assert email not in page.content()  # no personal data beyond the customer's own name
-    page.get_by_role("button", name="Add to basket").first.click()
+    with page.expect_response(is_click) as clicked:  # the strip says "Added" before the answer
+        page.get_by_role("button", name="Add to basket").first.click()
+    assert clicked.value.status == 200
     expect(page.get_by_text("✓ Added")).to_be_visible()
     assert clicks(live_server.api, project["project_id"]) == 1
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.locator("hot-deals")).to_have_count(0)
     page.get_by_label("Email").fill(email.upper())  # an existing customer: no name needed
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Welcome back")).to_be_visible()  # no name typed, none shown
     assert "Zoe" not in page.content()
     users = live_server.api.get("/api/users", params={"limit": 500}).json()["items"]
     assert [u["name"] for u in users if u["email"] == email] == ["Zoe"]
+
+
+def test_a_signed_in_customers_strip_ranks_for_that_very_customer(
+    live_server: LiveServer, new_page: NewPage, expect: Any
+) -> None:
+    """Their visitor id is set on their first page view, kept in ``users`` and reused on the
+    next ones, on another device too; every impression the strip logs is theirs."""
+    project = post_project(live_server.api, deals=3)
+    email = f"ann-{uuid.uuid4().hex[:8]}@example.com"
+    customer = post_user(live_server.api, email, "Ann")
+    assert stored_visitor_id(live_server.engine, customer) is None
+    shown: list[int] = []
+    visitor_ids: list[str | None] = []
+    for _device in range(2):  # two browsers, one customer
+        page = new_page()
+        page.goto(live_server.url(f"/?project={project['project_id']}"))
+        page.get_by_label("Email").fill(email)
+        for view in range(2):  # signing in, then a reload
+            with page.expect_response(is_rank) as ranked:
+                if view == 0:
+                    page.get_by_role("button", name="Sign in").click()
+                else:
+                    page.reload()
+            assert ranked.value.status == 200
+            shown += [d["transaction_id"] for d in ranked.value.json()["deals"]]
+            visitor_ids.append(page.locator("hot-deals").get_attribute("visitor-id"))
+        assert customer_of(page) == customer
+    expect(page.locator(CARDS)).to_have_count(3)
+    stored = stored_visitor_id(live_server.engine, customer)
+    assert stored is not None
+    assert visitor_ids == [stored] * 4
+    assert len(set(shown)) == 12
+    assert logged_customers(live_server.engine, shown) == {customer}
 
 
 def test_the_storefront_works_with_the_keyboard_alone(
@@ -157,33 +252,68 @@ def test_the_storefront_works_with_the_keyboard_alone(
     def tab_to(label: str) -> None:
         for _ in range(40):
             page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement.textContent.trim()") == label:
+            if page.evaluate(f"({FOCUSED})().textContent.trim()") == label:
                 return
         raise AssertionError(f"Tab never reached {label!r}")
 
+    def focus_outline() -> str:
+        style: str = page.evaluate(f"getComputedStyle(({FOCUSED})()).outlineStyle")
+        return style
+
     tab_to("Continue as guest")
-    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-    assert outline != "none"  # the focus is visible
+    assert focus_outline() != "none"  # the focus is visible
     page.keyboard.press("Enter")
-    expect(page.locator(".deal-card")).to_have_count(3)
-    tab_to("Add to basket")
-    with page.expect_response(re.compile(r"/api/clicks$")):
+    expect(page.locator(CARDS)).to_have_count(3)
+    tab_to("Add to basket")  # into the strip's shadow root, in the page's tab order
+    assert focus_outline() != "none"
+    with page.expect_response(is_click):
         page.keyboard.press("Enter")
-    expect(page.locator(".add-button.is-added")).to_have_count(1)
-    assert page.evaluate("document.activeElement.classList.contains('add-button')")
+    expect(page.locator("hot-deals li[data-added]")).to_have_count(1)
+    assert page.evaluate(f"({FOCUSED})().getAttribute('aria-disabled')") == "true"
+    assert page.evaluate(f"({FOCUSED})().textContent") == "✓ Added"  # the focus stayed
     assert clicks(live_server.api, project["project_id"]) == 1
 
 
-def test_without_javascript_add_to_basket_posts_the_form(
+def test_without_javascript_the_page_says_hot_deals_need_it(
     live_server: LiveServer, new_page: NewPage, expect: Any
 ) -> None:
     project = post_project(live_server.api, deals=3)
     page = new_page(javascript=False)
-    enter_as_guest(page, live_server, project["project_id"])
-    name = page.locator(".deal-name").first.inner_text()
-    page.get_by_role("button", name="Add to basket").first.click()
-    expect(page.get_by_text(f"{name} is in your basket.")).to_be_visible()
-    assert clicks(live_server.api, project["project_id"]) == 1
+    page.goto(live_server.url(f"/?project={project['project_id']}"))
+    page.get_by_role("button", name="Continue as guest").click()  # forms work without it
+    expect(page.get_by_text("Shopping as a guest")).to_be_visible()
+    # Playwright's text locators skip <noscript>; a CSS locator does not.
+    expect(page.locator("noscript .notice-title")).to_have_text("Hot deals need JavaScript")
+    expect(page.locator("noscript .notice-title")).to_be_visible()
+    expect(page.locator(".strip-fallback")).to_be_hidden()
+    assert impressions(live_server.api, project["project_id"]) == 0
+
+
+def test_when_the_strip_draws_nothing_the_page_says_so(
+    live_server: LiveServer, new_page: NewPage, expect: Any
+) -> None:
+    """Paused after the page was served and before its strip ranked: the strip's rank is
+    refused (409), it draws nothing and the page shows its own notice in its place."""
+    project = post_project(live_server.api, deals=3)
+    pid = project["project_id"]
+    page = new_page()
+    page.goto(live_server.url(f"/?project={pid}"))
+
+    def pause_first(route: Route) -> None:
+        """Hold the real request while the campaign is paused, then send it on unchanged."""
+        paused = live_server.api.patch(f"/api/projects/{pid}", json={"status": "paused"})
+        assert paused.status_code == 200, paused.text
+        route.continue_()
+
+    page.route(re.compile(r"/api/projects/\d+/rank$"), pause_first)
+    with page.expect_response(is_rank) as ranked:
+        page.get_by_role("button", name="Continue as guest").click()
+    assert ranked.value.status == 409
+    expect(page.locator("hot-deals")).to_have_attribute("data-state", "failed")
+    expect(page.get_by_text("These deals aren't available right now")).to_be_visible()
+    expect(page.get_by_text("Picked for you this visit")).to_be_hidden()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()  # still usable
+    assert impressions(live_server.api, pid) == 0
 
 
 def test_the_pages_fit_a_phone_screen(
@@ -192,7 +322,7 @@ def test_the_pages_fit_a_phone_screen(
     project = post_project(live_server.api, deals=4)
     page = new_page(375)
     enter_as_guest(page, live_server, project["project_id"])
-    expect(page.locator(".deal-card")).to_have_count(3)
+    expect(page.locator(CARDS)).to_have_count(3)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     admin_sign_in(page, live_server)
     page.goto(live_server.url(f"/admin/projects/{project['project_id']}"))
@@ -333,13 +463,13 @@ def test_pause_shows_the_message_on_the_storefront(
     shopper.goto(live_server.url(f"/?project={pid}"))
     shopper.get_by_role("button", name="Continue as guest").click()
     expect(shopper.get_by_text("These deals are paused — come back soon")).to_be_visible()
-    expect(shopper.locator(".deal-card")).to_have_count(0)
+    expect(shopper.locator("hot-deals")).to_have_count(0)
     expect(shopper.get_by_role("button", name="Sign out")).to_be_visible()  # still usable
 
     admin.get_by_role("button", name="Resume").click()
     expect(admin.locator("#project-status .badge")).to_have_text("running")
     shopper.reload()
-    expect(shopper.locator(".deal-card")).to_have_count(3)
+    expect(shopper.locator(CARDS)).to_have_count(3)
     assert impressions(live_server.api, pid) == 3
 
 

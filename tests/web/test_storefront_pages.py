@@ -1,4 +1,5 @@
-"""The storefront without JavaScript, over HTTP: sign-in, guests, ranking, clicks and refusals."""
+"""The storefront over HTTP: sign-in, guests, the strip it renders (and for whom), notices and
+refusals. The strip's own ranking and clicking in a browser: ``test_browser.py``."""
 
 from __future__ import annotations
 
@@ -6,17 +7,20 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from web_helpers import (
-    click_tokens,
-    clicks,
     cookie_flags,
     cookie_header,
     csrf_of,
     impressions,
-    transaction_ids,
+    logged_customers,
+    rank_as_the_strip,
+    stored_visitor_id,
+    strip_of,
     visitor_token,
 )
 
+from hotdeals import __version__
 from hotdeals.app import create_app
 from hotdeals.config import get_settings
 from hotdeals.web import security
@@ -42,68 +46,65 @@ def test_a_first_visit_offers_sign_in_and_guest_and_ranks_nothing(client: TestCl
     page = response.text
     assert 'action="/signin"' in page
     assert 'action="/guest"' in page
-    assert transaction_ids(page) == []
+    assert strip_of(page) is None
+    assert "hot-deals.js" not in page
     assert impressions(client, project["project_id"]) == 0
     visitor = cookie_flags(cookie_header(response, security.VISITOR_COOKIE))
     assert "httponly" in visitor
     assert visitor["samesite"].lower() == "lax"
 
 
-def test_a_guest_sees_the_projects_slots_of_deals(client: TestClient) -> None:
+def test_a_guest_gets_the_strip_with_a_visitor_id_of_their_own(
+    client: TestClient, engine: Engine
+) -> None:
     project = post_project(client, deals=5, slots=3)
-    csrf = visitor_token(client, f"/?project={project['project_id']}")
+    pid = project["project_id"]
+    csrf = visitor_token(client, f"/?project={pid}")
     response = client.post(
-        "/guest",
-        data={"csrf": csrf, "project": str(project["project_id"])},
-        follow_redirects=False,
+        "/guest", data={"csrf": csrf, "project": str(pid)}, follow_redirects=False
     )
     assert response.status_code == 303
-    assert response.headers["location"] == f"/?project={project['project_id']}"
+    assert response.headers["location"] == f"/?project={pid}"
     flags = cookie_flags(cookie_header(response, security.CUSTOMER_COOKIE))
     assert "httponly" in flags
     assert flags["samesite"].lower() == "lax"
     assert "secure" not in flags  # plain http here; https sets Secure (see the admin tests)
 
     page = client.get(response.headers["location"]).text
-    assert len(transaction_ids(page)) == 3
-    assert page.count('class="deal-card"') == 3
+    customer = int(flags["value"].split(".")[0])
+    visitor_id = stored_visitor_id(engine, customer)
+    assert visitor_id is not None
+    assert re.fullmatch(r"c-[A-Za-z0-9_-]{22}", visitor_id)
+    strip = strip_of(page)
+    assert strip == {
+        "project": str(pid),
+        "visitor-id": visitor_id,
+        "slots": "3",
+        "heading": "Hot Deals",
+        "timeout-ms": "5000",
+    }
+    assert f'<script src="/embed/{__version__}/hot-deals.js" defer></script>' in page
+    assert "Hot deals need JavaScript" in page  # in a <noscript>
     assert "Shopping as a guest" in page
     assert "guest.invalid" not in page
-    assert impressions(client, project["project_id"]) == 3
-    customer = int(flags["value"].split(".")[0])
+    assert impressions(client, pid) == 0  # the page ranks nothing: its strip does
+
+    deals = rank_as_the_strip(client, page)
+    assert len(deals) == 3
+    assert logged_customers(engine, [d["transaction_id"] for d in deals]) == {customer}
     guest = client.get(f"/api/users/{customer}", headers=ADMIN).json()
     assert guest["name"] == "Guest"
     assert re.fullmatch(r"guest-[0-9a-f]{16}@guest\.invalid", guest["email"])
+    assert client.get("/api/users", headers=ADMIN).json()["total"] == 1  # no visitor row
 
 
-def test_each_page_view_is_a_new_ranking(client: TestClient) -> None:
+def test_page_views_rank_nothing_and_keep_the_customers_visitor_id(client: TestClient) -> None:
     project = post_project(client, deals=4, slots=2)
-    first = transaction_ids(enter_as_guest(client, project["project_id"]))
-    second = transaction_ids(client.get(f"/?project={project['project_id']}").text)
-    assert len(first) == len(second) == 2
-    assert set(first).isdisjoint(second)
-    assert impressions(client, project["project_id"]) == 4
-
-
-def test_the_deal_shows_its_picture_name_price_and_description(client: TestClient) -> None:
-    body = {
-        "project_name": "Pictures",
-        "slots": 3,
-        "bandits": [
-            {"bandit_name": "Strawberries", "price": "3.49", "emoji": "🍓", "description": "Dutch"},
-            {"bandit_name": "Rye bread", "image_url": "https://img.example/rye.jpg"},
-            {"bandit_name": "Greek yoghurt", "price": "1200.5"},
-        ],
-    }
-    project = client.post("/api/projects", json=body, headers=ADMIN).json()
-    page = enter_as_guest(client, project["project_id"])
-    assert "🍓" in page
-    assert "€3.49" in page
-    assert "Dutch" in page
-    assert "€1,200.50" in page
-    assert 'src="https://img.example/rye.jpg"' in page
-    assert '<text class="tag-text"' in page  # the drawn price tag ...
-    assert ">GY</text>" in page  # ... with the deal's initials
+    first = strip_of(enter_as_guest(client, project["project_id"]))
+    second = strip_of(client.get(f"/?project={project['project_id']}").text)
+    assert first is not None
+    assert second == first  # the strip's Idempotency-Key, drawn per page view, tells them apart
+    assert impressions(client, project["project_id"]) == 0
 
 
 def test_sign_in_creates_a_new_customer_and_finds_an_existing_one(client: TestClient) -> None:
@@ -117,7 +118,9 @@ def test_sign_in_creates_a_new_customer_and_finds_an_existing_one(client: TestCl
     assert response.status_code == 200
     assert "Hi, Zoe" in response.text
     assert "zoe@example.com" not in response.text.lower()
-    assert len(transaction_ids(response.text)) == 3
+    strip = strip_of(response.text)
+    assert strip is not None
+    assert (strip["project"], strip["slots"]) == (str(pid), "3")
     users = client.get("/api/users", headers=ADMIN).json()["items"]
     assert [(u["email"], u["name"]) for u in users] == [("zoe@example.com", "Zoe")]
 
@@ -126,7 +129,30 @@ def test_sign_in_creates_a_new_customer_and_finds_an_existing_one(client: TestCl
     again = client.post("/signin", data={"csrf": csrf, "email": "zoe@example.com", "name": ""})
     assert "Welcome back" in again.text  # what was typed: no name, so no name shown
     assert "Zoe" not in again.text
+    assert strip_of(again.text) == strip  # the same customer, the same visitor id
     assert client.get("/api/users", headers=ADMIN).json()["total"] == 1
+
+
+def test_the_strip_of_a_signed_in_customer_ranks_for_that_customer(
+    client: TestClient, engine: Engine
+) -> None:
+    """Two customers, each with a visitor id of their own, each ranked as themselves."""
+    project = post_project(client, deals=3)
+    pid = project["project_id"]
+    ann, bob = post_user(client, "ann@example.com", "Ann"), post_user(client, "bob@example.com")
+    pages = {}
+    for customer, email in [(ann, "ann@example.com"), (bob, "bob@example.com")]:
+        client.cookies.clear()
+        data = {"csrf": visitor_token(client), "email": email, "project": str(pid)}
+        pages[customer] = client.post("/signin", data=data).text
+    for customer, page in pages.items():
+        strip = strip_of(page)
+        assert strip is not None
+        assert strip["visitor-id"] == stored_visitor_id(engine, customer)
+        deals = rank_as_the_strip(client, page)
+        assert logged_customers(engine, [d["transaction_id"] for d in deals]) == {customer}
+    assert stored_visitor_id(engine, ann) != stored_visitor_id(engine, bob)
+    assert impressions(client, pid) == 6
 
 
 def test_sign_in_by_email_never_shows_data_the_visitor_did_not_type(client: TestClient) -> None:
@@ -204,7 +230,7 @@ def test_a_forged_customer_cookie_is_ignored_and_dropped(client: TestClient, val
     assert response.status_code == 200
     assert "Victoria" not in response.text
     assert 'action="/guest"' in response.text
-    assert impressions(client, project["project_id"]) == 0
+    assert strip_of(response.text) is None
 
 
 def test_a_signed_cookie_of_a_vanished_customer_signs_out(client: TestClient) -> None:
@@ -216,51 +242,28 @@ def test_a_signed_cookie_of_a_vanished_customer_signs_out(client: TestClient) ->
     assert "Max-Age=0" in cookie_header(response, security.CUSTOMER_COOKIE)
 
 
-def test_add_to_basket_without_javascript_counts_the_click_once(client: TestClient) -> None:
-    project = post_project(client, deals=3)
-    pid = project["project_id"]
-    page = enter_as_guest(client, pid)
-    data = {"csrf": csrf_of(page), "token": click_tokens(page)[0], "project": str(pid)}
-    response = client.post("/basket", data=data, follow_redirects=False)
-    assert response.status_code == 303
-    bandit = re.search(r"added=(\d+)", response.headers["location"])
-    assert bandit
-    assert response.headers["location"].startswith(f"/?project={pid}&")
-    follow = client.get(response.headers["location"]).text
-    name = next(b["bandit_name"] for b in project["bandits"] if b["bandit_id"] == int(bandit[1]))
-    assert f"{name} is in your basket." in follow
-    client.post("/basket", data=data)
-    assert clicks(client, pid) == 1
-
-
-@pytest.mark.parametrize("token", ["999999", "abc", "", "edited", "unknown"])
-def test_add_to_basket_with_a_token_not_ours_or_unknown_says_so(
-    client: TestClient, token: str
-) -> None:
-    post_project(client)
-    page = enter_as_guest(client)
-    genuine = click_tokens(page)[0]
-    sent = {
-        "edited": genuine[:-1] + ("A" if genuine[-1] != "A" else "B"),
-        # Signed by this app for an impression that does not exist.
-        "unknown": client.app.state.hotdeals.click_tokens.issue(999_999, 1),  # type: ignore[attr-defined]
-    }.get(token, token)
-    response = client.post("/basket", data={"csrf": csrf_of(page), "token": sent})
-    assert response.status_code == 200
-    assert "We couldn&#39;t add that to your basket" in response.text
-
-
-@pytest.mark.parametrize("path", ["/guest", "/signin", "/basket", "/signout"])
-def test_a_form_without_its_token_is_refused(client: TestClient, path: str) -> None:
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_server_side_basket_is_gone(client: TestClient, method: str) -> None:
+    """ "Add to basket" is the strip's, through ``POST /api/clicks``: no page route clicks."""
     project = post_project(client)
     page = enter_as_guest(client, project["project_id"])
-    data = {"email": "eve@example.com", "name": "Eve", "token": click_tokens(page)[0]}
+    response = client.request(method, "/basket", data={"csrf": csrf_of(page), "token": "x"})
+    assert response.status_code in (404, 405)
+    assert "/basket" not in page
+    assert "click_token" not in page
+
+
+@pytest.mark.parametrize("path", ["/guest", "/signin", "/signout"])
+def test_a_form_without_its_token_is_refused(client: TestClient, path: str) -> None:
+    project = post_project(client)
+    enter_as_guest(client, project["project_id"])
+    data = {"email": "eve@example.com", "name": "Eve", "project": str(project["project_id"])}
     for token in ("", "forged", security.csrf_token(b"another key", "nonce")):
         response = client.post(path, data={**data, "csrf": token})
         assert response.status_code == 403
         assert "This form has expired" in response.text
-    assert clicks(client, project["project_id"]) == 0
     assert client.get("/api/users", headers=ADMIN).json()["total"] == 1  # the guest only
+    assert strip_of(client.get(f"/?project={project['project_id']}").text)  # still signed in
 
 
 def test_a_form_from_a_browser_without_our_cookie_is_refused(client: TestClient) -> None:
@@ -280,8 +283,6 @@ def test_a_shop_form_with_missing_fields_reads_them_as_empty(client: TestClient)
     assert no_name.status_code == 400
     assert "Welcome! Please tell us your name so we can create your account." in no_name.text
     assert 'value="new@example.com"' in no_name.text
-    basket = client.post("/basket", data={"csrf": csrf}, follow_redirects=False)
-    assert basket.headers["location"] == "/?problem=basket"
     guest = client.post("/guest", data={"csrf": csrf}, follow_redirects=False)
     assert (guest.status_code, guest.headers["location"]) == (303, "/")
     assert client.get("/api/users", headers=ADMIN).json()["total"] == 1  # the guest only
@@ -310,9 +311,9 @@ def test_a_stopped_campaign_shows_a_message_and_the_page_stays_usable(
     client.patch(f"/api/projects/{pid}", json={"status": status}, headers=ADMIN)
     page = enter_as_guest(client, pid)
     assert message in page
-    assert transaction_ids(page) == []
+    assert strip_of(page) is None
+    assert "hot-deals.js" not in page
     assert 'action="/signout"' in page
-    assert impressions(client, pid) == 0
 
 
 def test_a_campaign_without_active_deals_says_so(client: TestClient) -> None:
@@ -323,7 +324,9 @@ def test_a_campaign_without_active_deals_says_so(client: TestClient) -> None:
         json={"active": False},
         headers=ADMIN,
     )
-    assert "No hot deals right now" in enter_as_guest(client, pid)
+    page = enter_as_guest(client, pid)
+    assert "No hot deals right now" in page
+    assert strip_of(page) is None
     empty = post_project(client, deals=0)
     assert "No hot deals right now" in client.get(f"/?project={empty['project_id']}").text
 
@@ -334,6 +337,7 @@ def test_an_unknown_project_is_a_friendly_404(client: TestClient, requested: str
     assert response.status_code == 404
     assert "We couldn&#39;t find those deals" in response.text
     assert 'action="/guest"' in response.text
+    assert strip_of(response.text) is None
 
 
 def test_no_campaign_at_all_is_a_friendly_page(client: TestClient) -> None:
@@ -341,15 +345,16 @@ def test_no_campaign_at_all_is_a_friendly_page(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
     assert "No hot deals right now" in response.text
+    assert strip_of(response.text) is None
 
 
 def test_without_a_project_the_newest_running_one_is_shown(client: TestClient) -> None:
     older = post_project(client, deals=2, project_name="Older")
     newer = post_project(client, deals=2, project_name="Newer")
     client.patch(f"/api/projects/{newer['project_id']}", json={"status": "paused"}, headers=ADMIN)
-    enter_as_guest(client)
-    assert impressions(client, older["project_id"]) == 2
-    assert impressions(client, newer["project_id"]) == 0
+    strip = strip_of(enter_as_guest(client))
+    assert strip is not None
+    assert (strip["project"], strip["slots"]) == (str(older["project_id"]), "3")
 
 
 def test_the_configured_storefront_project_wins(
@@ -361,15 +366,24 @@ def test_the_configured_storefront_project_wins(
     monkeypatch.setenv("HOTDEALS_STOREFRONT_PROJECT", str(chosen["project_id"]))
     get_settings.cache_clear()
     with TestClient(create_app()) as client:
-        enter_as_guest(client)
-        assert impressions(client, chosen["project_id"]) == 2
+        strip = strip_of(enter_as_guest(client))
+        assert strip is not None
+        assert strip["project"] == str(chosen["project_id"])
 
 
-def test_pages_carry_the_security_headers(client: TestClient) -> None:
-    response = client.get("/")
-    policy = response.headers["content-security-policy"]
-    assert "script-src 'self'" in policy
-    assert "frame-ancestors 'none'" in policy
+def test_pages_carry_the_security_headers_and_allow_the_strip(client: TestClient) -> None:
+    post_project(client)
+    response = client.post("/guest", data={"csrf": visitor_token(client)})
+    directives = response.headers["content-security-policy"].split("; ")
+    policy = {name: value for name, _, value in (d.partition(" ") for d in directives)}
+    assert policy["script-src"] == "'self'"  # the strip's script is ours, same origin ...
+    assert policy["connect-src"] == "'self'"  # ... and so are its rank and click calls
+    assert "'unsafe-inline'" in policy["style-src"]  # its shadow root's <style>
+    assert policy["frame-ancestors"] == "'none'"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
     assert "<script>" not in response.text  # no inline script: the policy would block it
+    script = re.search(r'<script src="([^"]+)"', response.text)
+    assert script
+    assert script[1] == f"/embed/{__version__}/hot-deals.js"
+    assert client.get(script[1]).status_code == 200

@@ -25,8 +25,7 @@ from hotdeals.web.forms import (
     parse_id,
     project_spec,
 )
-from hotdeals.web.rendering import fmt_interval, fmt_pct, fmt_price
-from hotdeals.web.shelf import initials
+from hotdeals.web.rendering import fmt_interval, fmt_pct
 from hotdeals.web.storefront import sign_in_problems
 
 KEY = b"k" * 32
@@ -280,13 +279,3 @@ def test_number_formats() -> None:
     assert fmt_pct(None) == "—"
     assert fmt_pct(0.12345, 2) == "12.35%"
     assert fmt_interval(0.012, 0.0456) == "1.2\u20134.6%"
-    assert fmt_price(Decimal("1234.5")) == "€1,234.50"
-    assert fmt_price(None) == ""
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [("Greek yoghurt 1 kg", "GY"), ("tomatoes -30%", "T3"), ("🍓 Berries", "B"), ("%%", "?")],
-)
-def test_initials_of_a_deal(name: str, expected: str) -> None:
-    assert initials(name) == expected

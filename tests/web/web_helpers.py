@@ -1,4 +1,5 @@
-"""Helpers for page tests: the live server, form tokens, cookies and the API's figures.
+"""Helpers for page tests: the live server, form tokens, the storefront's strip, cookies, the
+API's figures and who the logged impressions belong to.
 
 Campaigns and customers come from ``tests.factories`` (``post_project``, ``post_user``).
 """
@@ -6,12 +7,15 @@ Campaigns and customers come from ``tests.factories`` (``post_project``, ``post_
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, bindparam, text
 
 from tests.factories import TEST_ADMIN_TOKEN, admin_header
 
@@ -22,11 +26,13 @@ DealRow = dict[str, Any]
 
 @dataclass(frozen=True)
 class LiveServer:
-    """A running ``hotdeals serve`` and an admin client of its API (for set-up and checks)."""
+    """A running ``hotdeals serve``, an admin client of its API (for set-up and checks) and an
+    engine on its database (to check what it logged)."""
 
     base_url: str
     api: httpx.Client
     backend: str
+    engine: Engine
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -39,14 +45,45 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def transaction_ids(html: str) -> list[int]:
-    """The impressions a page shows, in slot order (each card's heading is ``deal-<id>``)."""
-    return [int(t) for t in re.findall(r'class="deal-name" id="deal-(\d+)"', html)]
+STRIP = re.compile(r"<hot-deals\s([^>]*)>")
 
 
-def click_tokens(html: str) -> list[str]:
-    """The click tokens of a page's "Add to basket" forms, in slot order."""
-    return re.findall(r'name="token" value="([^"]+)"', html)
+def strip_of(html: str) -> dict[str, str] | None:
+    """The attributes of the page's ``<hot-deals>`` strip, or None when the page has none."""
+    match = STRIP.search(html)
+    return dict(re.findall(r'([a-z-]+)="([^"]*)"', match.group(1))) if match else None
+
+
+def rank_as_the_strip(client: httpx.Client, html: str) -> list[DealRow]:
+    """The very call the page's strip makes (one page view): its campaign's ranking for its
+    visitor id, through the open API; returns the deals."""
+    strip = strip_of(html)
+    assert strip is not None, "no strip on the page"
+    response = client.post(
+        f"/api/projects/{strip['project']}/rank",
+        json={"visitor_id": strip["visitor-id"], "k": int(strip["slots"])},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert response.status_code == 200, response.text
+    deals: list[DealRow] = response.json()["deals"]
+    return deals
+
+
+def logged_customers(engine: Engine, transaction_ids: Iterable[int]) -> set[int]:
+    """Whose impressions these are, as the transactions table says."""
+    query = text(
+        "SELECT DISTINCT customer_id FROM transactions WHERE transaction_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    with engine.connect() as connection:
+        return set(connection.scalars(query, {"ids": list(transaction_ids)}))
+
+
+def stored_visitor_id(engine: Engine, customer_id: int) -> str | None:
+    """The customer's ``users.visitor_id``."""
+    query = text("SELECT visitor_id FROM users WHERE customer_id = :c")
+    with engine.connect() as connection:
+        value: str | None = connection.scalar(query, {"c": customer_id})
+        return value
 
 
 def cookie_header(response: httpx.Response, name: str) -> str:

@@ -1,8 +1,8 @@
 """The learning loop as the web layers call it: ``await loop.rank(...)``, ``await loop.click(...)``.
 
-The API routers and the storefront pages both go through one :class:`LearningLoop`, so there is
-one way to rank and to click. An awaitable returns only after its writes are committed: an
-answer that reaches a client is already durable.
+The API routers (and through them every page, the demo storefront's strip included) go through
+one :class:`LearningLoop`, so there is one way to rank and to click. An awaitable returns only
+after its writes are committed: an answer that reaches a client is already durable.
 
 Two paths, one logic (:mod:`hotdeals.services.ranking`):
 

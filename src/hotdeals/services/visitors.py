@@ -10,18 +10,25 @@ Rows are never deleted, so a resolved id is cached per process (capped) and a re
 costs no database round trip. On a miss one transaction looks the id up; if absent another
 inserts it, and a concurrent insert of the same id (the unique column decides) is read back:
 each visitor gets exactly one row, without savepoints.
+
+A signed-in customer of our own storefront reaches the strip the same way: the page renders
+:func:`visitor_id_for` that customer, a random id stored once in their own ``users.visitor_id``,
+so :class:`Visitors` maps it to their row and the strip's ranks log impressions for them. It is
+not derived from the customer id: a page holds nothing to guess another customer's by.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 import anyio.to_thread
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.db.models import User
+from hotdeals.errors import UserNotFound
 from hotdeals.vocabulary import VISITOR_EMAIL_DOMAIN
 
 VISITOR_NAME = "Visitor"
@@ -32,6 +39,27 @@ def placeholder_email(visitor_id: str) -> str:
     """A unique, reserved, non-personal email for a visitor's row."""
     digest = hashlib.sha256(visitor_id.encode()).hexdigest()[:40]
     return f"{digest}@{VISITOR_EMAIL_DOMAIN}"
+
+
+def visitor_id_for(session: Session, customer_id: int) -> str:
+    """The customer's visitor id, set to a random one on first use; :class:`UserNotFound` if the
+    customer does not exist.
+
+    Set only while still NULL (a conditional UPDATE) and then read back, so two concurrent first
+    page views of one customer agree on the id whichever UPDATE wins; the caller commits.
+    """
+    stored = session.scalar(select(User.visitor_id).where(User.customer_id == customer_id))
+    if stored is None:
+        session.execute(
+            update(User)
+            .where(User.customer_id == customer_id, User.visitor_id.is_(None))
+            .values(visitor_id=f"c-{secrets.token_urlsafe(16)}")
+            .execution_options(synchronize_session=False)
+        )
+        stored = session.scalar(select(User.visitor_id).where(User.customer_id == customer_id))
+    if stored is None:
+        raise UserNotFound(f"customer {customer_id} does not exist")
+    return stored
 
 
 class Visitors:

@@ -17,13 +17,14 @@ from fastapi import Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hotdeals.services.specs import DealSpec, ProjectSpec
-from hotdeals.vocabulary import DEFAULT_POLICY, DEFAULT_SLOTS, MAX_ID, MAX_SLOTS
+from hotdeals.vocabulary import DEFAULT_CURRENCY, DEFAULT_POLICY, DEFAULT_SLOTS, MAX_ID, MAX_SLOTS
 
 LABELS = {
     "project_name": "Name",
     "project_description": "Description",
     "policy": "Policy",
     "slots": "Slots",
+    "currency": "Currency",
     "bandits": "Deals",
     "bandit_name": "name",
     "description": "description",
@@ -52,6 +53,7 @@ class ProjectForm(PostedForm):
     project_description: str = ""
     policy: str = DEFAULT_POLICY.value
     slots: str = str(DEFAULT_SLOTS)
+    currency: str = DEFAULT_CURRENCY
     deals: str = ""
 
 
@@ -95,12 +97,6 @@ class CustomerForm(ShopForm):
 
     email: str = ""
     name: str = ""
-
-
-class BasketForm(ShopForm):
-    """ "Add to basket" without JavaScript: the clicked impression's click token."""
-
-    token: str = ""
 
 
 async def posted_csrf(request: Request) -> str:
@@ -189,6 +185,7 @@ def project_spec(form: ProjectForm) -> ProjectSpec:
                 "project_description": form.project_description.strip() or None,
                 "policy": form.policy or DEFAULT_POLICY,
                 "slots": int(slots),
+                "currency": form.currency.strip().upper() or DEFAULT_CURRENCY,
                 "bandits": [line.fields for line in lines],
             }
         )

@@ -9,7 +9,6 @@ sends the very same strings as JSON: a figure reads the same before and after a 
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 TEMPLATE_DIR = HERE / "templates"
-CURRENCY = "€"
 DASH = "—"
 
 # The pages load only our own files: no inline script, no third-party origin. Styles may be
-# inline because Plotly writes its own <style> element; images may come from any web address
+# inline because Plotly writes its own <style> element and the Hot Deals strip styles its shadow
+# root with one; images may come from any web address
 # an analyst gives a deal.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -61,10 +60,6 @@ def fmt_interval(low: float, high: float) -> str:
     return f"{low * 100:.1f}\u2013{high * 100:.1f}%"  # an en dash, as in print
 
 
-def fmt_price(value: Decimal | None) -> str:
-    return "" if value is None else f"{CURRENCY}{value:,.2f}"
-
-
 def _asset_versions() -> dict[str, str]:
     """A content hash per static file, so URLs change when a file does (long browser caching
     stays correct across upgrades)."""
@@ -90,9 +85,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.globals["asset_url"] = asset_url
-environment.filters.update(
-    {"thousands": fmt_int, "pct": fmt_pct, "price": fmt_price, "interval": fmt_interval}
-)
+environment.filters.update({"thousands": fmt_int, "pct": fmt_pct, "interval": fmt_interval})
 
 
 def render(template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

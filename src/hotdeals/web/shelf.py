@@ -1,25 +1,21 @@
-"""What the shop's page shows of the database: the campaign's deals as cards (or the notice
-shown in their place) and the signed-in shopper.
+"""What the shop's page knows before it draws: the campaign whose deals the strip shows (or the
+notice shown in their place), and the signed-in shopper with the visitor id the strip ranks for.
 
-Reading only: which deals a shopper sees, and in what order, is the learning loop's choice
-(:mod:`.storefront` asks it); the cards here are what the page knows about every deal.
+Reading only, but for the visitor id a customer gets once: which deals a shopper sees, and in what
+order, is the learning loop's choice, asked by the page's ``<hot-deals>`` strip through the open
+API, never here.
 """
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 
 from hotdeals.db.models import Project
 from hotdeals.errors import ProjectNotFound, UserNotFound
 from hotdeals.http.state import AppState
-from hotdeals.services import projects, users
+from hotdeals.services import projects, users, visitors
 from hotdeals.vocabulary import ProjectStatus
 from hotdeals.web.forms import parse_id
-from hotdeals.web.rendering import fmt_price
-
-TILES = 6  # pale backgrounds behind a deal's picture (site.css: .tile-0 ... .tile-5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,39 +35,20 @@ PAUSED = Notice("These deals are paused — come back soon", "Everything else in
 ENDED = Notice(
     "This week's hot deals have ended", "Thanks for shopping with us! New deals arrive soon."
 )
-BUSY = Notice(
-    "Lots of browsing just now!", "Please wait a moment before reloading the deals.", "warning"
-)
+# When the strip itself draws nothing (paused since the page was served, a rate limit, we are
+# slow): shown by the stylesheet under a failed strip (``hot-deals[data-state="failed"]``).
 UNAVAILABLE = Notice("These deals aren't available right now", "Please come back in a moment.")
-BASKET_FAILED = Notice(
-    "We couldn't add that to your basket", "That offer has expired; please try again.", "warning"
-)
 
 
 @dataclass(frozen=True, slots=True)
 class Shopper:
     """Who is signed in; deliberately without their stored name or email (the page greets with
-    what the visitor typed at sign-in, :mod:`.cookies`)."""
+    what the visitor typed at sign-in, :mod:`.cookies`). ``visitor_id`` is theirs for the strip,
+    read (or set, once) only when the page shows it."""
 
     customer_id: int
     guest: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DealCard:
-    """One deal as the page shows it; ``click_token`` proves the impression to click on."""
-
-    bandit_id: int
-    name: str
-    description: str
-    price: str
-    emoji: str | None
-    image_url: str | None
-    initials: str
-    tile: int
-    position: int = 0
-    transaction_id: int = 0
-    click_token: str = ""
+    visitor_id: str | None = None
 
 
 @dataclass
@@ -79,52 +56,18 @@ class Shelf:
     """The campaign the page shows, or why it shows none."""
 
     project_id: int | None = None
-    running: bool = False
-    cards: dict[int, DealCard] = field(default_factory=dict)
+    slots: int = 0
     notice: Notice | None = None
     status_code: int = 200
 
-
-def initials(name: str) -> str:
-    words = [w for w in name.replace("-", " ").split() if w[:1].isalnum()]
-    return "".join(w[0] for w in words[:2]).upper() or "?"
-
-
-def card(
-    bandit_id: int,
-    name: str,
-    description: str | None = None,
-    *,
-    price: Decimal | None = None,
-    emoji: str | None = None,
-    image_url: str | None = None,
-) -> DealCard:
-    return DealCard(
-        bandit_id=bandit_id,
-        name=name,
-        description=description or "",
-        price=fmt_price(price),
-        emoji=emoji or None,
-        # Only web addresses: a stored "javascript:" or "data:" URL never reaches a src.
-        image_url=image_url if (image_url or "").startswith(("https://", "http://")) else None,
-        initials=initials(name),
-        tile=zlib.crc32(name.encode()) % TILES,  # stable: the same deal, the same tile
-    )
+    @property
+    def open(self) -> bool:
+        """A running campaign with active deals: the page puts the strip here."""
+        return self.project_id is not None and self.notice is None
 
 
 def shelf_of(project: Project) -> Shelf:
-    cards = {
-        b.bandit_id: card(
-            b.bandit_id,
-            b.bandit_name,
-            b.description,
-            price=b.price,
-            emoji=b.emoji,
-            image_url=b.image_url,
-        )
-        for b in project.bandits
-    }
-    shelf = Shelf(project.project_id, project.status == ProjectStatus.RUNNING, cards)
+    shelf = Shelf(project.project_id, project.slots)
     if project.status == ProjectStatus.PAUSED:
         shelf.notice = PAUSED
     elif project.status == ProjectStatus.ENDED:
@@ -151,20 +94,25 @@ def load_shelf(state: AppState, requested: str | None) -> Shelf:
         return shelf_of(projects.get_project(session, current.project_id))
 
 
-def load_shopper(state: AppState, customer_id: int | None) -> Shopper | None:
-    """The signed-in customer, or None (no cookie, or a customer that no longer exists)."""
+def load_shopper(state: AppState, customer_id: int | None, *, strip: bool) -> Shopper | None:
+    """The signed-in customer, or None (no cookie, or a customer that no longer exists); with
+    ``strip``, their visitor id too (:func:`visitors.visitor_id_for`: set on first use)."""
     if customer_id is None:
         return None
-    with state.sessions() as session:
+    with state.sessions.begin() as session:
         try:
             user = users.get_user(session, customer_id)
         except UserNotFound:
             return None
-        return Shopper(user.customer_id, users.is_guest(user))
+        visitor_id = None
+        if strip:
+            visitor_id = user.visitor_id or visitors.visitor_id_for(session, customer_id)
+        return Shopper(user.customer_id, users.is_guest(user), visitor_id)
 
 
 def load_visit(
     state: AppState, requested: str | None, customer_id: int | None
 ) -> tuple[Shelf, Shopper | None]:
     """Both reads of a page view in one trip to a worker thread."""
-    return load_shelf(state, requested), load_shopper(state, customer_id)
+    shelf = load_shelf(state, requested)
+    return shelf, load_shopper(state, customer_id, strip=shelf.open)

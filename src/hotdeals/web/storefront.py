@@ -1,16 +1,15 @@
-"""The shop's home page (``/``) with its "Hot Deals" strip, and its four small forms.
+"""The shop's home page (``/``), whose Hot Deals are our own ``<hot-deals>`` strip, and its forms.
 
-Every page view asks the learning loop for a fresh ranking (``state.learning.rank``: the same
-call as ``POST /api/projects/{id}/rank``), and "Add to basket" reports the click on that
-impression, either from the page's script (``POST /api/transactions/{id}/click``) or, without
-JavaScript, through ``POST /basket`` which calls ``state.learning.click``. Nothing here decides
-which deal to show; signing in is :mod:`hotdeals.services.users`'s. The forms and the ranking
-are rate-limited (:mod:`.throttle`): past a limit the answer is a 429 page with Retry-After.
+The page draws everything but the deals itself: the header, signing in or continuing as a guest,
+the notices of :mod:`.shelf` (paused, ended, no deals, not found), perks and footer. Where the
+deals go it puts the embeddable strip (:mod:`.embed`) with the signed-in customer's visitor id
+(:func:`hotdeals.services.visitors.visitor_id_for`): the strip ranks and reports clicks through
+the open API, the one code path for showing deals, within the API's rate limits. Nothing here
+ranks or clicks. Sign-ins and new guests are rate-limited per address (:mod:`.throttle`).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,48 +17,26 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from hotdeals.errors import (
-    ClickTokenExpired,
-    DuplicateEmail,
-    HotDealsError,
-    InvalidRequest,
-    NoActiveDeals,
-    NotFound,
-    ProjectNotFound,
-    ProjectNotRunning,
-    UserNotFound,
-)
+from hotdeals.errors import DuplicateEmail, HotDealsError
 from hotdeals.http.deps import StateDep
-from hotdeals.http.request_log import arrival
 from hotdeals.http.state import AppState
 from hotdeals.services import users
 from hotdeals.vocabulary import MAX_EMAIL, MAX_NAME
 from hotdeals.web.cookies import Visit, forget_customer
+from hotdeals.web.embed import script_path
 from hotdeals.web.errors import ShowPage
-from hotdeals.web.forms import BasketForm, CustomerForm, ShopForm, parse_id, posted_csrf
+from hotdeals.web.forms import CustomerForm, ShopForm, parse_id, posted_csrf
 from hotdeals.web.rendering import problem as problem_page
 from hotdeals.web.rendering import redirect, render
-from hotdeals.web.shelf import (
-    BASKET_FAILED,
-    BUSY,
-    NO_DEALS,
-    NOT_FOUND,
-    UNAVAILABLE,
-    DealCard,
-    Notice,
-    card,
-    load_visit,
-)
-from hotdeals.web.throttle import basket_limits, guest_per_ip, rank_refusal, signin_per_ip
+from hotdeals.web.shelf import UNAVAILABLE, load_visit
+from hotdeals.web.throttle import guest_per_ip, signin_per_ip
 
 router = APIRouter(include_in_schema=False)
 
 
-def home_url(project_id: int | None, **params: int | str | None) -> str:
-    """The home page, on the campaign the shopper asked for (if any), with a notice code."""
-    query: dict[str, int | str] = {"project": project_id} if project_id is not None else {}
-    query.update({k: v for k, v in params.items() if v is not None})
-    return "/" + (f"?{urlencode(query)}" if query else "")
+def home_url(project_id: int | None) -> str:
+    """The home page, on the campaign the shopper asked for (if any)."""
+    return "/" + (f"?{urlencode({'project': project_id})}" if project_id is not None else "")
 
 
 def requested_project(text: str | None) -> int | None:
@@ -98,63 +75,26 @@ FormVisit = Annotated[Visit, Depends(form_visitor)]
 
 
 async def storefront(
-    request: Request,
     state: AppState,
     visit: Visit,
     project: str | None,
     *,
-    added: int | None = None,
-    warning: Notice | None = None,
     signin_errors: list[str] | None = None,
     signin_values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    """Render the home page; ranks (and so logs impressions) only for a known shopper."""
+    """Render the home page: the strip for a signed-in shopper and an open campaign, else the
+    notice or the invitation to sign in. Reads only (and a customer's visitor id, once)."""
     shelf, shopper = await run_in_threadpool(load_visit, state, project, visit.customer_id)
-    shown: list[DealCard] = []
-    retry_after = None
-    if shopper is not None and shelf.project_id is not None and shelf.notice is None:
-        retry_after = await rank_refusal(request, shopper.customer_id)
-        if retry_after is not None:
-            shelf.notice, shelf.status_code = BUSY, 429
-    if shopper is not None and shelf.project_id is not None and shelf.notice is None:
-        try:
-            ranking = await state.learning.rank(
-                shelf.project_id, shopper.customer_id, arrived=arrival(request)
-            )
-        except UserNotFound:
-            shopper = None
-        except ProjectNotFound:
-            shelf.notice, shelf.status_code = NOT_FOUND, 404
-        except ProjectNotRunning:
-            shelf.notice = UNAVAILABLE
-        except NoActiveDeals:
-            shelf.notice = NO_DEALS
-        else:
-            for deal in ranking.deals:
-                base = shelf.cards.get(deal.bandit_id) or card(deal.bandit_id, deal.bandit_name)
-                token = state.click_tokens.issue(deal.transaction_id, shopper.customer_id)
-                shown.append(
-                    replace(
-                        base,
-                        position=deal.position,
-                        transaction_id=deal.transaction_id,
-                        click_token=token,
-                    )
-                )
-    flash = None
-    if added is not None:
-        name = shelf.cards[added].name if added in shelf.cards else "That deal"
-        flash = f"{name} is in your basket."
     response = render(
         "storefront.html",
         {
             "shopper": shopper,
             "greeting": visit.greeting,
-            "deals": shown,
+            "strip": shelf if shopper is not None and shelf.open else None,
+            "strip_script": script_path(),
+            "unavailable": UNAVAILABLE,
             "notice": shelf.notice,
-            "problem": warning,
-            "flash": flash,
             "project_id": shelf.project_id if project is not None else None,
             "csrf": visit.csrf,
             "signin_errors": signin_errors or [],
@@ -162,29 +102,13 @@ async def storefront(
         },
         status_code=status_code if status_code != 200 else shelf.status_code,
     )
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
     return visit.finish(response, signed_in=shopper is not None)
 
 
 @router.get("/")
-async def home(
-    request: Request,
-    state: StateDep,
-    visit: VisitDep,
-    project: str | None = None,
-    added: str | None = None,
-    problem: str | None = None,
-) -> Response:
-    """The shop's home page. Every load is a new ranking: reloading shows a fresh pick."""
-    return await storefront(
-        request,
-        state,
-        visit,
-        project,
-        added=parse_id(added),
-        warning=BASKET_FAILED if problem == "basket" else None,
-    )
+async def home(state: StateDep, visit: VisitDep, project: str | None = None) -> Response:
+    """The shop's home page. Each load is a new page view: the strip ranks afresh."""
+    return await storefront(state, visit, project)
 
 
 # Signing in and out -----------------------------------------------------------------------
@@ -211,7 +135,7 @@ def sign_in_problems(refusal: HotDealsError) -> list[str]:
 
 @router.post("/signin", dependencies=[Depends(signin_per_ip)])
 async def signin(
-    request: Request, state: StateDep, visit: FormVisit, form: Annotated[CustomerForm, Form()]
+    state: StateDep, visit: FormVisit, form: Annotated[CustomerForm, Form()]
 ) -> Response:
     """Sign in by email; a new email becomes a new customer with the name given. The page then
     greets with the name typed here (or neutrally), never with the stored one: the demo has no
@@ -221,7 +145,6 @@ async def signin(
         customer_id = await run_in_threadpool(sign_in, state, form.email, form.name)
     except (users.SignInRefused, DuplicateEmail) as refusal:
         return await storefront(
-            request,
             state,
             visit,
             str(project_id) if project_id else None,
@@ -250,20 +173,3 @@ async def signout(form: Annotated[ShopForm, Form()]) -> Response:
     response = redirect(home_url(requested_project(form.project)))
     forget_customer(response)
     return response
-
-
-# The basket -------------------------------------------------------------------------------
-
-
-@router.post("/basket", dependencies=[Depends(basket_limits), Depends(form_visitor)])
-async def basket(
-    request: Request, state: StateDep, form: Annotated[BasketForm, Form()]
-) -> Response:
-    """ "Add to basket" without JavaScript: the same click as the API's, then back to the shop."""
-    project_id = requested_project(form.project)
-    try:
-        claim = state.click_tokens.redeem(form.token)
-        outcome = await state.learning.click(claim.transaction_id, arrived=arrival(request))
-    except (InvalidRequest, ClickTokenExpired, NotFound):  # a token not ours, old, or unknown
-        return redirect(home_url(project_id, problem="basket"))
-    return redirect(home_url(project_id, added=outcome.bandit_id))

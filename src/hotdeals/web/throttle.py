@@ -2,8 +2,9 @@
 
 The limits and their counting are :mod:`hotdeals.http.rate_limit`'s (the same counters as the
 API's, so a script cannot dodge a limit by switching from the API to the pages). Here are the
-dependencies of the storefront's forms and the dashboard's sign-in, and the check the home page
-makes before it ranks.
+dependencies of the storefront's sign-in and guest forms and the dashboard's sign-in. The home
+page itself ranks nothing (its strip calls the API, within the API's limits), so page views
+have no limit of their own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from fastapi import Request
 from starlette.responses import Response
 
 from hotdeals.http.rate_limit import Rule, client_ip, rate_limits
-from hotdeals.web import security
 from hotdeals.web.errors import ShowPage
 from hotdeals.web.rendering import problem
 
@@ -58,26 +58,6 @@ async def guest_per_ip(request: Request) -> None:
         "Too many new visits",
         "We received many new guest visits from your network just now.",
     )
-
-
-async def basket_limits(request: Request) -> None:
-    """ "Add to basket" without JavaScript: per address, and per signed-in customer."""
-    rules = rate_limits(request).rules
-    title, text = "Too many baskets", "We received many basket additions from you just now."
-    await refuse_if_over(request, rules.click_ip, client_ip(request), title, text)
-    key = security.signing_key(request.app.state.hotdeals)
-    customer = security.customer_from_cookie(key, request.cookies.get(security.CUSTOMER_COOKIE))
-    if customer is not None:
-        await refuse_if_over(request, rules.click_customer, str(customer), title, text)
-
-
-async def rank_refusal(request: Request, customer_id: int) -> int | None:
-    """Before the home page ranks: the seconds to wait if this address or customer is over."""
-    limiter = rate_limits(request)
-    over_ip = await limiter.hit(limiter.rules.rank_ip, client_ip(request))
-    if over_ip is not None:
-        return over_ip
-    return await limiter.hit(limiter.rules.rank_customer, str(customer_id))
 
 
 async def admin_failure_page(request: Request, back: tuple[str, str]) -> Response | None:
