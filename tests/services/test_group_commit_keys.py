@@ -47,7 +47,7 @@ from hotdeals.services.ranking import (
 )
 from hotdeals.services.specs import DealSpec, ProjectSpec
 from tests.factories import make_user
-from tests.support.locks import deal_rows_held
+from tests.support.locks import counters_held, deal_rows_held
 
 WAIT_S = 30  # bound of every wait below; none is reached when all is well
 
@@ -279,11 +279,12 @@ def test_a_late_keyed_rank_is_busy_and_its_retry_replays_what_the_writer_committ
 # PostgreSQL only: round trips are what counts, and SQLite has none (in-process; there
 # SQLAlchemy inserts the impressions row by row to return their ids in order).
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_keys_cost_a_batch_two_statements_and_a_replay_two_reads_and_no_key_costs_nothing(
+def test_keys_cost_a_batch_one_statement_a_replay_an_undo_and_two_reads_no_key_nothing(
     engine: Engine, writer: GroupCommitter, patient: sessionmaker[Session], shop: Shop
 ) -> None:
     """The writer's statements per batch, the commit aside: without keys as before; with keys
-    one claim and one store whatever their number; a replay two reads."""
+    one claim (holding the ids) whatever their number; a replay undoes its impressions and
+    reads the earlier ranking."""
     statements: list[list[tuple[str, str]]] = [[]]
     sizes: list[int] = []
 
@@ -319,12 +320,17 @@ def test_keys_cost_a_batch_two_statements_and_a_replay_two_reads_and_no_key_cost
     assert sizes == [1, 3, 1, 3, 1]
     plain = [("INSERT", "transactions"), ("UPDATE", "bandits")]
     keyed = [
-        ("INSERT", "rank_requests"),  # claims the three keys
         ("INSERT", "transactions"),
-        ("UPDATE", "rank_requests"),  # one executemany: each key's ids
+        ("INSERT", "rank_requests"),  # claims the three keys, each row with its ids
         ("UPDATE", "bandits"),
     ]
-    replay = [("INSERT", "rank_requests"), ("SELECT", "rank_requests"), ("SELECT", "transactions")]
+    replay = [
+        ("INSERT", "transactions"),
+        ("INSERT", "rank_requests"),  # k0 is taken: nothing claimed
+        ("DELETE", "transactions"),  # the impressions just inserted under it are undone
+        ("SELECT", "rank_requests"),
+        ("SELECT", "transactions"),
+    ]
     assert statements == [plain, plain, plain, keyed, replay, []]
     assert audited(patient)[0] == 8 * 3
 
@@ -431,11 +437,11 @@ def test_an_exact_rank_meeting_a_key_a_batch_holds_waits_for_it_and_replays_it(
             answers.append(exc)
 
     racer = threading.Thread(target=exact)
-    with deal_rows_held(engine):
+    with counters_held(engine):
         fast = writer.log_impressions(shop.shown(shop.ann), "view-9")
-        # The batch has claimed the key and waits for the deal rows to log its impressions.
+        # The batch has logged its impressions, claimed the key and waits to count them.
         until(
-            lambda: waiting_for_lock(engine, "INSERT INTO transactions"),
+            lambda: waiting_for_lock(engine, "UPDATE bandits"),
             "the batch never waited for the deal rows",
         )
         racer.start()

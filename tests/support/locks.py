@@ -27,3 +27,14 @@ def deal_rows_held(engine: Engine) -> Iterator[None]:
         connection.exec_driver_sql("SELECT bandit_id FROM bandits FOR UPDATE")
         yield
         connection.rollback()
+
+
+@contextmanager
+def counters_held(engine: Engine) -> Iterator[None]:
+    """PostgreSQL: the deal rows are locked as a writer's counting UPDATE locks them (``FOR NO
+    KEY UPDATE``) inside the block: new impressions (whose foreign keys only share-lock the
+    deals) go in, counting waits."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT bandit_id FROM bandits FOR NO KEY UPDATE")
+        yield
+        connection.rollback()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hotdeals.db.models import Base, Project, Transaction
@@ -79,6 +79,16 @@ def insert_impressions(session: Session, impressions: Sequence[Impression]) -> l
         rows,
     ).all()
     return list(ids)
+
+
+def discard_impressions(session: Session, transaction_ids: Sequence[int]) -> None:
+    """Delete impressions inserted earlier in this transaction and not yet counted (a keyed
+    ranking that turned out to be a retry: the earlier ranking answers it). The counters never
+    saw them, so the accounting is unchanged; their ids are simply never used."""
+    if transaction_ids:
+        session.execute(
+            delete(TRANSACTIONS).where(TRANSACTIONS.c.transaction_id.in_(transaction_ids))
+        )
 
 
 @dataclass(frozen=True, slots=True)

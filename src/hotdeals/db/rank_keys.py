@@ -41,8 +41,14 @@ class KeyRow:
     transaction_ids: list[int]
 
 
-def claim_keys(session: Session, claims: Sequence[KeyClaim]) -> set[str]:
-    """Insert a ``rank_requests`` row (no ids yet) for each key; return the keys claimed.
+def claim_keys(
+    session: Session,
+    claims: Sequence[KeyClaim],
+    logged: Mapping[str, Sequence[int]] | None = None,
+) -> set[str]:
+    """Insert a ``rank_requests`` row for each key, holding the impressions ``logged`` under it
+    when they are already inserted (else none yet: :func:`store_transaction_ids`); return the
+    keys claimed.
 
     One ``INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING`` for any number of
     keys (unique in ``claims``), none for no keys. A key left out of the answer was taken by a
@@ -62,7 +68,7 @@ def claim_keys(session: Session, claims: Sequence[KeyClaim]) -> set[str]:
             "idempotency_key": claim.key,
             "project_id": claim.project_id,
             "customer_id": claim.customer_id,
-            "transaction_ids": [],
+            "transaction_ids": list((logged or {}).get(claim.key, ())),
             "created_at": now,
         }
         for claim in sorted(claims, key=lambda claim: claim.key)
