@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from hotdeals import __version__
 from hotdeals.api import metrics as api_metrics
 from hotdeals.api import routes as api_routes
+from hotdeals.api.params import document_bodies
 from hotdeals.config import Settings, get_settings
 from hotdeals.http import metrics
 from hotdeals.http.body_limit import BodySizeLimit
@@ -65,6 +67,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.hotdeals = state
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document (built once, cached by FastAPI) with the hot routes' bodies."""
+        return document_bodies(default_openapi())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     state.learning.writer.on_commit = metrics.observe_commit
     install_error_handlers(app)
     web_errors.install(app)

