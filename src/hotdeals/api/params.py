@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -43,8 +43,23 @@ class SeriesQuery(QueryModel):
     bucket: Literal["hour", "day"] = Field(default="hour", description="bucket width (UTC)")
 
 
-async def _no_query(_query: Annotated[QueryModel, Query()]) -> None:
-    """Async so that it runs on the event loop: a sync dependency costs a thread hop."""
+async def _no_query(request: Request) -> None:
+    """Any query parameter is unknown here: the same 422 as a query model's (``loc``
+    ``["query", name]``, ``extra_forbidden``), read off the raw scope. Async so that it runs on
+    the event loop (a sync dependency costs a thread hop), and no model: FastAPI's validation of
+    an empty query model cost rank and click ~20 us a request, measured."""
+    if request.scope.get("query_string") and (given := request.query_params.multi_items()):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": "Extra inputs are not permitted",
+                    "input": value,
+                }
+                for name, value in given
+            ]
+        )
 
 
 NoQuery = Depends(_no_query)

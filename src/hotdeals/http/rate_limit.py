@@ -218,5 +218,4 @@ async def limiter_dep(request: Request) -> RateLimits:
 
 
 LimiterDep = Annotated[RateLimits, Depends(limiter_dep)]
-RankPerIp = Depends(limit_rank_per_ip)
 ClickPerIp = Depends(limit_click_per_ip)

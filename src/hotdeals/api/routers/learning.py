@@ -8,7 +8,9 @@ never received), and ``GET /api/projects/current``. With the admin token: rank b
 All are rate-limited (:mod:`hotdeals.http.rate_limit`): per client address, per customer (a
 visitor is a customer row), and new visitors per address; over a limit 429 with ``Retry-After``.
 
-These are the busiest routes, so they serialise their response models once
+These are the busiest routes, so they count their per-address limits inline (a dependency costs
+FastAPI a resolution per request), read their bodies with one pydantic call
+(:func:`~hotdeals.api.params.json_body`) and serialise their response models once
 (``model_dump_json``) instead of letting FastAPI validate and encode them again; the
 ``response_model`` still documents them.
 """
@@ -36,10 +38,11 @@ from hotdeals.http.deps import StateDep
 from hotdeals.http.errors import ERROR_SCHEMA
 from hotdeals.http.rate_limit import (
     ClickPerIp,
-    RankPerIp,
     limit_click_per_customer,
+    limit_click_per_ip,
     limit_new_visitor_per_ip,
     limit_rank_per_customer,
+    limit_rank_per_ip,
 )
 from hotdeals.http.request_log import arrival
 from hotdeals.http.state import AppState
@@ -103,7 +106,7 @@ async def _customer_of(request: Request, state: AppState, body: RankIn) -> int:
     response_model=RankOut,
     summary="Rank the deals for a visitor (or, with the admin token, a customer)",
     responses=errors(401, 404, 409, 413, 422, 503) | TOO_MANY,
-    dependencies=[NoQuery, RankPerIp],
+    dependencies=[NoQuery],
     openapi_extra=body_doc(RankIn),
 )
 async def rank(
@@ -126,6 +129,7 @@ async def rank(
     `POST /api/clicks`. A `visitor_id` (open) becomes a customer row on first sight; a
     `customer_id` needs the admin token (401 without). 409 when the campaign is paused or ended,
     or has no active deal; 429 past the rate limits."""
+    await limit_rank_per_ip(request)
     body = await json_body(request, RankIn)
     customer_id = await _customer_of(request, state, body)
     await limit_rank_per_customer(request, customer_id)
@@ -174,7 +178,7 @@ def _clicked(outcome: ClickOutcome) -> Response:
     response_model=ClickOut,
     summary="Report a click on a shown deal, by its click token",
     responses=errors(400, 404, 410, 413, 422, 503) | TOO_MANY,
-    dependencies=[NoQuery, ClickPerIp],
+    dependencies=[NoQuery],
     openapi_extra=body_doc(ClickIn),
 )
 async def click(request: Request, state: StateDep) -> Response:
@@ -183,6 +187,7 @@ async def click(request: Request, state: StateDep) -> Response:
     truncated, another deployment's), 410 when it has expired (`HOTDEALS_CLICK_TOKEN_TTL_S`,
     24 h by default), 404 when its impression does not exist here; none of them counts anything.
     429 past the rate limits (per client address, per customer)."""
+    await limit_click_per_ip(request)
     body = await json_body(request, ClickIn)
     claim = state.click_tokens.redeem(body.token)
     await limit_click_per_customer(request, claim.customer_id)
