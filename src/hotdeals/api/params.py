@@ -43,7 +43,7 @@ class SeriesQuery(QueryModel):
     bucket: Literal["hour", "day"] = Field(default="hour", description="bucket width (UTC)")
 
 
-async def _no_query(request: Request) -> None:
+def no_query(request: Request) -> None:
     """Any query parameter is unknown here: the same 422 as a query model's (``loc``
     ``["query", name]``, ``extra_forbidden``), read off the raw scope. Async so that it runs on
     the event loop (a sync dependency costs a thread hop), and no model: FastAPI's validation of
@@ -60,6 +60,11 @@ async def _no_query(request: Request) -> None:
                 for name, value in given
             ]
         )
+
+
+async def _no_query(request: Request) -> None:
+    """:func:`no_query` as a dependency; async, so it runs on the event loop (no thread hop)."""
+    no_query(request)
 
 
 NoQuery = Depends(_no_query)

@@ -9,10 +9,15 @@ from fastapi import Depends, Request
 from hotdeals.http.state import AppState
 
 
-async def get_state(request: Request) -> AppState:
-    """Async on purpose: a sync dependency would cost every request a thread-pool hop."""
+def app_state(request: Request) -> AppState:
+    """The app's state; the hot routes call it directly (a dependency costs a resolution)."""
     state: AppState = request.app.state.hotdeals
     return state
+
+
+async def get_state(request: Request) -> AppState:
+    """Async on purpose: a sync dependency would cost every request a thread-pool hop."""
+    return app_state(request)
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
