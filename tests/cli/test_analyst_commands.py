@@ -78,6 +78,8 @@ def test_create_project_prints_only_the_new_id_and_stores_the_deals(
             "2",
             "--description",
             "fruit and veg",
+            "--currency",
+            "GBP",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -92,6 +94,7 @@ def test_create_project_prints_only_the_new_id_and_stores_the_deals(
             "running",
         )
         assert project.project_description == "fruit and veg"
+        assert project.currency == "GBP"
         assert project.number_of_bandits == 3
         deals = [(b.bandit_name, b.price, b.emoji) for b in project.bandits]
     assert deals == [
@@ -176,6 +179,10 @@ def test_end_project_without_a_winner(configured: str, sessions: sessionmaker[Se
         (
             ["create-project", "W", "--epsilon", "1.5"],
             "--epsilon: Input should be less than or equal to 1",
+        ),
+        (
+            ["create-project", "W", "--currency", "euro"],
+            "--currency: String should have at most 3 characters",
         ),
         (["add-deal", "999", "Kiwis"], "project 999 does not exist"),
         (["add-deal", "1", "Kiwis", "--price", "free"], "price: Input should be a valid decimal"),
