@@ -112,3 +112,9 @@ def post_project(client: httpx.Client, deals: Deals = 4, **fields: Any) -> dict[
     assert response.status_code == 201, response.text
     project: dict[str, Any] = response.json()
     return project
+
+
+def without_tokens(answer: dict[str, Any]) -> dict[str, Any]:
+    """A rank answer without its click tokens: a replayed ranking has the same deals and
+    transactions, and tokens issued anew (their time may differ by a second)."""
+    return {**answer, "deals": [{**d, "click_token": None} for d in answer["deals"]]}

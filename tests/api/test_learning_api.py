@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from hotdeals.cli import app as cli
-from tests.factories import ADMIN, post_project, post_user
+from tests.factories import ADMIN, post_project, post_user, without_tokens
 
 DEAL_FIELDS = {
     "position",
@@ -133,10 +133,6 @@ def test_rank_for_unknown_project_or_customer_is_404(client: TestClient) -> None
     assert unknown_customer.status_code == 404
     assert "customer 999" in unknown_customer.json()["detail"]
     assert sum(a["n"] for a in arms(client, pid).values()) == 0
-
-
-def without_tokens(answer: dict[str, Any]) -> dict[str, Any]:
-    return {**answer, "deals": [{**d, "click_token": None} for d in answer["deals"]]}
 
 
 def test_idempotency_key_returns_the_same_answer_and_logs_once(client: TestClient) -> None:

@@ -20,15 +20,13 @@ from sqlalchemy import select, text
 
 from hotdeals.db.engine import make_engine
 from hotdeals.db.models import Transaction
-from tests.support.server import GENEROUS_RATE_LIMITS, ServerProcess, run_db_check
+from tests.support.server import ServerProcess, run_db_check
 
 DEADLINE_S = 3.0  # HOTDEALS_REQUEST_DEADLINE_MS's default
 # The acceptance: every answer within the deadline + 1 s, as the client sees it. The client runs
 # in a process of its own without coverage (``bench.stall_check``): traced by coverage on a busy
 # 2-core machine, its own event loop once added a second to what it measured.
 BOUND_S = DEADLINE_S + 1.0
-# This test is about the database, not about the door.
-NO_RATE_LIMITS = GENEROUS_RATE_LIMITS
 
 
 @dataclass

@@ -2,10 +2,11 @@
 store the impressions each one logged, read what taken keys hold.
 
 A key is claimed by inserting its ``rank_requests`` row, in the transaction that logs the
-ranking's impressions and counts them; the same transaction then stores their ids under it. So
-a key is taken exactly when its ranking is committed, and a key claimed in a transaction that
-rolls back is free again. Both paths of the learning loop claim keys here: the exact path one at
-a time, the group commit a whole batch's at once.
+ranking's impressions and counts them. So a key is taken exactly when its ranking is committed,
+and a key claimed in a transaction that rolls back is free again. Both paths of the learning
+loop claim keys here: the group commit a whole batch's at once, after inserting the impressions
+(the rows hold their ids from the start: one statement); the exact path one key before it ranks
+(so a retry replays whatever the project's state now) and stores the ids after.
 """
 
 from __future__ import annotations
