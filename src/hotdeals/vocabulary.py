@@ -20,8 +20,12 @@ from hotdeals.bandit import PolicyName
 __all__ = [
     "DEFAULT_CURRENCY",
     "DEFAULT_EPSILON",
+    "DEFAULT_END_ACTION",
+    "DEFAULT_MAX_RELATIVE_LOSS",
+    "DEFAULT_MIN_DURATION_DAYS",
     "DEFAULT_MIN_IMPRESSIONS",
     "DEFAULT_MIN_PROB_BEST",
+    "DEFAULT_POSITION_CORRECTION",
     "DEFAULT_POLICY",
     "DEFAULT_PRIOR",
     "DEFAULT_SLOTS",
@@ -33,6 +37,7 @@ __all__ = [
     "MAX_IDEMPOTENCY_KEY",
     "MAX_IMAGE_URL",
     "MAX_K",
+    "MAX_MIN_DURATION_DAYS",
     "MAX_MIN_IMPRESSIONS",
     "MAX_NAME",
     "MAX_OFFSET",
@@ -47,10 +52,14 @@ __all__ = [
     "VISITOR_EMAIL_DOMAIN",
     "Currency",
     "Description",
+    "EffectiveStatus",
     "Emoji",
+    "EndAction",
     "Epsilon",
     "Id",
     "ImageUrl",
+    "MaxRelativeLoss",
+    "MinDurationDays",
     "MinImpressions",
     "MinProbBest",
     "Name",
@@ -69,6 +78,29 @@ class ProjectStatus(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"
     ENDED = "ended"
+
+
+class EffectiveStatus(StrEnum):
+    """What rank does now, from the stored status, the winner and the campaign's schedule.
+
+    ``scheduled``: running but before its ``starts_at`` (rank refuses); ``rollout``: ended with
+    a winner, or past its ``ends_at`` with ``end_action = rollout`` (rank shows the winner first,
+    then the rest by posterior mean, no exploration); ``ended``: ended without a winner, or past
+    its ``ends_at`` with ``end_action = stop`` (rank refuses).
+    """
+
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ROLLOUT = "rollout"
+    ENDED = "ended"
+
+
+class EndAction(StrEnum):
+    """What a running campaign does once its ``ends_at`` has passed."""
+
+    STOP = "stop"
+    ROLLOUT = "rollout"
 
 
 # Ids: what an INTEGER (customers, projects, deals) and a BIGINT (transactions) column holds.
@@ -97,6 +129,7 @@ MAX_SLOTS: Final = 20
 MAX_K: Final = 20
 MAX_PRIOR: Final = 1e6
 MAX_MIN_IMPRESSIONS: Final = 10**9
+MAX_MIN_DURATION_DAYS: Final = 366.0
 MAX_DEALS_PER_REQUEST: Final = 100
 DEFAULT_CURRENCY: Final = "EUR"
 DEFAULT_POLICY: Final = PolicyName.THOMPSON
@@ -105,6 +138,12 @@ DEFAULT_SLOTS: Final = 3
 DEFAULT_PRIOR: Final = 1.0
 DEFAULT_MIN_PROB_BEST: Final = 0.95
 DEFAULT_MIN_IMPRESSIONS: Final = 100
+# The winner rule's second condition: the leader's expected loss below this share of its own
+# posterior CTR (docs/simulation.md measures both thresholds).
+DEFAULT_MAX_RELATIVE_LOSS: Final = 0.0025
+DEFAULT_MIN_DURATION_DAYS: Final = 0.0
+DEFAULT_END_ACTION: Final = EndAction.STOP
+DEFAULT_POSITION_CORRECTION: Final = False
 
 # Pages of a listing.
 MAX_PAGE: Final = 500
@@ -150,5 +189,23 @@ Epsilon = Annotated[float, Field(ge=0, le=1, description="exploration rate of ep
 Prior = Annotated[float, Field(gt=0, le=MAX_PRIOR)]
 MinProbBest = Annotated[float, Field(gt=0.5, le=1, description="winner rule: P(best) needed")]
 MinImpressions = Annotated[
-    int, Field(ge=0, le=MAX_MIN_IMPRESSIONS, description="winner rule: impressions per deal")
+    int,
+    Field(ge=0, le=MAX_MIN_IMPRESSIONS, description="winner rule: impressions of the winner"),
+]
+MaxRelativeLoss = Annotated[
+    float,
+    Field(
+        ge=0,
+        lt=1,
+        description="winner rule: or the leader's expected loss below this share of its CTR "
+        "(0 turns this condition off)",
+    ),
+]
+MinDurationDays = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=MAX_MIN_DURATION_DAYS,
+        description="winner rule: days the campaign must have run (e.g. 7 for a weekly cycle)",
+    ),
 ]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotdeals.db.audit import find_mismatches
 from hotdeals.db.counters import Impression, log_impressions, record_click
 from hotdeals.db.models import Bandit
+from hotdeals.db.slot_counters import read_slot_counts
 from hotdeals.errors import TransactionNotFound
 from tests.factories import make_project, make_user
 
@@ -50,7 +51,7 @@ def test_counters_follow_the_log(
         arm_ids = [b.bandit_id for b in project.bandits]
         ids = (user.customer_id, project.project_id)
 
-    shown: list[tuple[int, int]] = []  # (transaction id, arm index)
+    shown: list[tuple[int, int, int]] = []  # (transaction id, arm index, slot)
     clicked: set[int] = set()
     for op in ops:
         with sessions.begin() as session:
@@ -60,17 +61,26 @@ def test_counters_follow_the_log(
                     for position, arm in enumerate(op, start=1)
                 ]
                 new = log_impressions(session, impressions)
-                shown.extend(zip(new, op, strict=True))
+                shown.extend(
+                    (tid, arm, slot)
+                    for slot, (tid, arm) in enumerate(zip(new, op, strict=True), start=1)
+                )
             elif op < len(shown):
                 transaction_id = shown[op][0]
                 outcome = record_click(session, transaction_id)
                 assert outcome.already_recorded == (transaction_id in clicked)
                 clicked.add(transaction_id)
 
-    impressions_per_arm = Counter(arm for _, arm in shown)
-    clicks_per_arm = Counter(arm for tid, arm in shown if tid in clicked)
+    impressions_per_arm = Counter(arm for _, arm, _ in shown)
+    clicks_per_arm = Counter(arm for tid, arm, _ in shown if tid in clicked)
+    per_slot = Counter((arm_ids[arm], slot) for _, arm, slot in shown)
+    clicks_per_slot = Counter((arm_ids[arm], slot) for tid, arm, slot in shown if tid in clicked)
     with sessions() as session:
         assert find_mismatches(session, [ids[1]]) == []
+        assert {
+            (c.bandit_id, c.position): (c.impressions, c.clicks)
+            for c in read_slot_counts(session, arm_ids)
+        } == {pair: (n, clicks_per_slot[pair]) for pair, n in per_slot.items()}
         for index, bandit in enumerate(
             session.scalars(
                 select(Bandit).where(Bandit.project_id == ids[1]).order_by(Bandit.bandit_id)

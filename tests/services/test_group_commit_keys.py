@@ -318,11 +318,12 @@ def test_keys_cost_a_batch_one_statement_a_replay_an_undo_and_two_reads_no_key_n
     finally:
         event.remove(bind, "before_cursor_execute", note)
     assert sizes == [1, 3, 1, 3, 1]
-    plain = [("INSERT", "transactions"), ("UPDATE", "bandits")]
+    counted = [("UPDATE", "bandits"), ("INSERT", "bandit_positions")]  # per deal, per slot
+    plain = [("INSERT", "transactions"), *counted]
     keyed = [
         ("INSERT", "transactions"),
         ("INSERT", "rank_requests"),  # claims the three keys, each row with its ids
-        ("UPDATE", "bandits"),
+        *counted,
     ]
     replay = [
         ("INSERT", "transactions"),

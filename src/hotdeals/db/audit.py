@@ -4,7 +4,9 @@ For every bandit, with its project's prior, the log says what its counters must 
 ``n = count(its transactions)``, ``number_of_success = count(its clicked transactions)``,
 ``number_of_failures = n - number_of_success``, ``alpha = prior_alpha + number_of_success`` and
 ``beta = prior_beta + number_of_failures``; every project's ``number_of_bandits`` is the count of
-its bandits. ``hotdeals db-check`` reports every disagreement and ``--repair`` rebuilds the
+its bandits; each ``bandit_positions`` row counts its deal's impressions and first clicks in its
+slot (``position``), and a pair the log has must have its row. ``hotdeals db-check`` reports
+every disagreement and ``--repair`` rebuilds the
 counters; the hot path that keeps them exact is :mod:`hotdeals.db.counters`.
 """
 
@@ -13,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, CursorResult, case, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from hotdeals.db.models import Bandit, Project, Transaction
+from hotdeals.db.models import Bandit, BanditPosition, Project, Transaction
 
 __all__ = ["Mismatch", "find_mismatches", "repair_counters"]
 
@@ -109,6 +111,7 @@ def find_mismatches(session: Session, project_ids: Sequence[int] | None = None) 
     )
     if project_ids is not None:
         projects = projects.where(Project.project_id.in_(project_ids))
+    mismatches += _slot_mismatches(session, project_ids)
     for project, count in session.execute(projects.order_by(Project.project_id)):
         if project.number_of_bandits != count:
             mismatches.append(
@@ -131,7 +134,7 @@ def repair_counters(session: Session, project_ids: Sequence[int] | None = None) 
     live traffic cannot deadlock with it; the caller should still repair in a quiet moment,
     since impressions logged during the repair's own transaction are not seen by it.
     """
-    changed = 0
+    changed = _repair_slots(session, project_ids)
     for bandit, values in _expected_counters(session, project_ids):
         if any(abs(float(getattr(bandit, c)) - v) > _TOLERANCE for c, v in values.items()):
             session.execute(
@@ -153,3 +156,67 @@ def repair_counters(session: Session, project_ids: Sequence[int] | None = None) 
     assert isinstance(result, CursorResult)
     changed += result.rowcount
     return changed
+
+
+def _slot_counts(
+    session: Session, project_ids: Sequence[int] | None
+) -> tuple[dict[tuple[int, int], tuple[int, int]], dict[tuple[int, int], tuple[int, int]]]:
+    """Per ``(bandit_id, position)``: (impressions, clicks) as the log says and as stored."""
+    logged = (
+        select(
+            Transaction.bandit_id,
+            Transaction.position,
+            func.count(),
+            _clicked_as_int(),
+        )
+        .where(Transaction.position.is_not(None))
+        .group_by(Transaction.bandit_id, Transaction.position)
+    )
+    stored = select(
+        BanditPosition.bandit_id,
+        BanditPosition.position,
+        BanditPosition.impressions,
+        BanditPosition.clicks,
+    )
+    if project_ids is not None:
+        logged = logged.where(Transaction.project_id.in_(project_ids))
+        stored = stored.join(Bandit, Bandit.bandit_id == BanditPosition.bandit_id).where(
+            Bandit.project_id.in_(project_ids)
+        )
+    want = {(b, p): (int(n), int(c)) for b, p, n, c in session.execute(logged) if p is not None}
+    have = {(b, p): (int(n), int(c)) for b, p, n, c in session.execute(stored)}
+    return want, have
+
+
+def _slot_mismatches(session: Session, project_ids: Sequence[int] | None) -> list[Mismatch]:
+    want, have = _slot_counts(session, project_ids)
+    names = dict(session.execute(select(Bandit.bandit_id, Bandit.bandit_name)).all())
+    found = []
+    for bandit_id, position in sorted(set(want) | set(have)):
+        expected = want.get((bandit_id, position), (0, 0))
+        stored = have.get((bandit_id, position), (0, 0))
+        for column, wanted, got in zip(("impressions", "clicks"), expected, stored, strict=True):
+            if wanted != got:
+                name = f"{names.get(bandit_id, '?')} in slot {position}"
+                found.append(Mismatch("bandit_positions", bandit_id, name, column, got, wanted))
+    return found
+
+
+def _repair_slots(session: Session, project_ids: Sequence[int] | None) -> int:
+    """Rewrite every deal-slot row that disagrees with the log; return how many changed."""
+    want, have = _slot_counts(session, project_ids)
+    wrong = sorted(pair for pair in set(want) | set(have) if want.get(pair) != have.get(pair))
+    for bandit_id, position in wrong:
+        session.execute(
+            delete(BanditPosition).where(
+                BanditPosition.bandit_id == bandit_id, BanditPosition.position == position
+            )
+        )
+        if (bandit_id, position) in want:
+            impressions, clicks = want[(bandit_id, position)]
+            session.execute(
+                insert(BanditPosition).values(
+                    bandit_id=bandit_id, position=position, impressions=impressions, clicks=clicks
+                )
+            )
+    return len(wrong)

@@ -18,6 +18,7 @@ from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hotdeals.db.models import Base, Project, Transaction
+from hotdeals.db.slot_counters import Slot, apply_slot_counts
 from hotdeals.db.types import utcnow
 from hotdeals.errors import TransactionNotFound
 
@@ -45,13 +46,20 @@ class ClickOutcome:
     bandit_id: int
     project_id: int
     already_recorded: bool
+    position: int | None = None
 
 
 def log_impressions(session: Session, impressions: Sequence[Impression]) -> list[int]:
     """Insert the impressions and count them on their bandits; return the new transaction ids."""
     ids = insert_impressions(session, impressions)
     apply_counts(session, shown=Counter(i.bandit_id for i in impressions))
+    apply_slot_counts(session, shown=shown_slots(impressions))
     return ids
+
+
+def shown_slots(impressions: Sequence[Impression]) -> Counter[Slot]:
+    """Impressions per deal and slot (those logged without a slot are not counted per slot)."""
+    return Counter((i.bandit_id, i.position) for i in impressions if i.position is not None)
 
 
 def insert_impressions(session: Session, impressions: Sequence[Impression]) -> list[int]:
@@ -152,12 +160,22 @@ def record_click(session: Session, transaction_id: int, at: datetime | None = No
     if outcome is None:
         raise TransactionNotFound(f"transaction {transaction_id} does not exist")
     apply_counts(session, clicked=first_clicks([outcome]))
+    apply_slot_counts(session, clicked=first_slot_clicks([outcome]))
     return outcome
 
 
 def first_clicks(outcomes: Sequence[ClickOutcome | None]) -> Counter[int]:
     """How many clicks per bandit were first clicks, i.e. must be counted."""
     return Counter(o.bandit_id for o in outcomes if o is not None and not o.already_recorded)
+
+
+def first_slot_clicks(outcomes: Sequence[ClickOutcome | None]) -> Counter[Slot]:
+    """How many first clicks per deal and slot (on impressions logged with a slot)."""
+    return Counter(
+        (o.bandit_id, o.position)
+        for o in outcomes
+        if o is not None and not o.already_recorded and o.position is not None
+    )
 
 
 def mark_clicked(
@@ -176,7 +194,12 @@ def mark_clicked(
             update(Transaction)
             .where(Transaction.transaction_id.in_(unique), Transaction.clicked.is_(False))
             .values(clicked=True, clicked_at=at or utcnow())
-            .returning(Transaction.transaction_id, Transaction.bandit_id, Transaction.project_id)
+            .returning(
+                Transaction.transaction_id,
+                Transaction.bandit_id,
+                Transaction.project_id,
+                Transaction.position,
+            )
         )
     }
     others = [i for i in unique if i not in won]
@@ -185,7 +208,10 @@ def mark_clicked(
             row.transaction_id: row
             for row in session.execute(
                 select(
-                    Transaction.transaction_id, Transaction.bandit_id, Transaction.project_id
+                    Transaction.transaction_id,
+                    Transaction.bandit_id,
+                    Transaction.project_id,
+                    Transaction.position,
                 ).where(Transaction.transaction_id.in_(others))
             )
         }
@@ -202,6 +228,6 @@ def mark_clicked(
         new = transaction_id in won and transaction_id not in first_seen
         first_seen.add(transaction_id)
         outcomes.append(
-            ClickOutcome(transaction_id, row.bandit_id, row.project_id, already_recorded=not new)
+            ClickOutcome(transaction_id, row.bandit_id, row.project_id, not new, row.position)
         )
     return outcomes

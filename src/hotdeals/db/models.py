@@ -34,6 +34,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from hotdeals.db.types import UTCDateTime, utcnow
 from hotdeals.vocabulary import (
     DEFAULT_CURRENCY,
+    DEFAULT_END_ACTION,
+    DEFAULT_MAX_RELATIVE_LOSS,
+    DEFAULT_MIN_DURATION_DAYS,
+    DEFAULT_POSITION_CORRECTION,
     MAX_EMAIL,
     MAX_EMOJI,
     MAX_IDEMPOTENCY_KEY,
@@ -42,6 +46,7 @@ from hotdeals.vocabulary import (
     MAX_VISITOR_ID,
     PRICE_DECIMALS,
     PRICE_DIGITS,
+    EndAction,
     PolicyName,
     ProjectStatus,
 )
@@ -55,6 +60,7 @@ NAMING_CONVENTION = {
 }
 
 _STATUSES = ", ".join(f"'{status}'" for status in ProjectStatus)
+_END_ACTIONS = ", ".join(f"'{action}'" for action in EndAction)
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
@@ -100,6 +106,11 @@ class Project(Base):
         CheckConstraint("epsilon >= 0 AND epsilon <= 1", name="epsilon_probability"),
         CheckConstraint("min_prob_best > 0.5 AND min_prob_best <= 1", name="min_prob_best_range"),
         CheckConstraint("min_impressions >= 0", name="min_impressions_non_negative"),
+        CheckConstraint(
+            "max_relative_loss >= 0 AND max_relative_loss < 1", name="max_relative_loss_range"
+        ),
+        CheckConstraint("min_duration_days >= 0", name="min_duration_days_non_negative"),
+        CheckConstraint(f"end_action IN ({_END_ACTIONS})", name="end_action_known"),
     )
 
     project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -135,6 +146,32 @@ class Project(Base):
     )
     min_impressions: Mapped[int] = mapped_column(
         Integer, nullable=False, default=100, server_default=text("100")
+    )
+    max_relative_loss: Mapped[float] = mapped_column(
+        Float,
+        nullable=False,
+        default=DEFAULT_MAX_RELATIVE_LOSS,
+        server_default=text(str(DEFAULT_MAX_RELATIVE_LOSS)),
+    )
+    min_duration_days: Mapped[float] = mapped_column(
+        Float,
+        nullable=False,
+        default=DEFAULT_MIN_DURATION_DAYS,
+        server_default=text(str(DEFAULT_MIN_DURATION_DAYS)),
+    )
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_action: Mapped[str] = mapped_column(
+        String(16),
+        nullable=False,
+        default=DEFAULT_END_ACTION.value,
+        server_default=DEFAULT_END_ACTION.value,
+    )
+    position_correction: Mapped[bool] = mapped_column(
+        Boolean,
+        nullable=False,
+        default=DEFAULT_POSITION_CORRECTION,
+        server_default=true() if DEFAULT_POSITION_CORRECTION else false(),
     )
     winner_bandit_id: Mapped[int | None] = mapped_column(
         ForeignKey("bandits.bandit_id", ondelete="RESTRICT", use_alter=True)
@@ -194,12 +231,41 @@ class Bandit(Base):
     price: Mapped[Decimal | None] = mapped_column(Numeric(PRICE_DIGITS, PRICE_DECIMALS))
     emoji: Mapped[str | None] = mapped_column(String(MAX_EMOJI))
     image_url: Mapped[str | None] = mapped_column(String(MAX_IMAGE_URL))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="bandits", foreign_keys=[project_id])
     transactions: Mapped[list[Transaction]] = relationship(
         back_populates="bandit", passive_deletes="all"
     )
+
+
+class BanditPosition(Base):
+    """Impressions and first clicks of one deal in one slot: a counter cache of the log.
+
+    Not part of the founding spec: kept beside the spec's counters in the same transactions
+    (:mod:`hotdeals.db.counters`), so that slot effects (examination probabilities,
+    position-corrected CTRs) and the uplift versus an even split are read from a few rows, never
+    from a scan of the log; ``hotdeals db-check`` verifies and rebuilds them. Impressions logged
+    without a slot (``position`` NULL) are not counted here.
+    """
+
+    __tablename__ = "bandit_positions"
+    __table_args__ = (
+        CheckConstraint("position >= 1", name="position_positive"),
+        CheckConstraint("impressions >= 0", name="impressions_non_negative"),
+        # Not "clicks <= impressions": an upsert's proposed row of clicks alone is checked
+        # before its conflict turns it into an update. db-check holds both to the log.
+        CheckConstraint("clicks >= 0", name="clicks_non_negative"),
+    )
+
+    bandit_id: Mapped[int] = mapped_column(
+        ForeignKey("bandits.bandit_id", ondelete="RESTRICT"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    impressions: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
 
 class Transaction(Base):
