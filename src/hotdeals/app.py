@@ -6,8 +6,9 @@ need (state, auth, error mapping, the body limit) is ``hotdeals.http``, one floo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,6 +19,7 @@ from hotdeals.api import metrics as api_metrics
 from hotdeals.api import routes as api_routes
 from hotdeals.api.params import document_bodies
 from hotdeals.config import Settings, get_settings
+from hotdeals.db.types import utcnow
 from hotdeals.http import metrics
 from hotdeals.http.body_limit import BodySizeLimit
 from hotdeals.http.door import BodyTimeout
@@ -41,10 +43,13 @@ is unavailable (both with `Retry-After`), 500 for a fault of ours (logged, no tr
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """An app bound to ``settings`` (the environment's by default); one engine per app."""
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow
+) -> FastAPI:
+    """An app bound to ``settings`` (the environment's by default); one engine per app.
+    ``clock`` is the wall clock of schedules and durations (tests inject their own)."""
     settings = settings or get_settings()
-    state = AppState.from_settings(settings)
+    state = AppState.from_settings(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     hotdeals_stats_draws: int = Field(
         default=20_000, ge=1_000, le=1_000_000, description="Monte Carlo draws for P(best)."
     )
+    hotdeals_seed: int | None = Field(
+        default=None,
+        ge=0,
+        description="Seed of the ranking's random generator, for reproducible tests and "
+        "benchmarks; unset (fresh entropy) in production.",
+    )
 
     # Bounded waits (hotdeals.db.engine, hotdeals.services.learning): docs/scaling.md.
     hotdeals_connect_timeout_s: int = Field(

@@ -13,20 +13,20 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Final
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from hotdeals.bandit import PolicyName
 
 __all__ = [
     "DEFAULT_CURRENCY",
-    "DEFAULT_EPSILON",
     "DEFAULT_END_ACTION",
+    "DEFAULT_EPSILON",
     "DEFAULT_MAX_RELATIVE_LOSS",
     "DEFAULT_MIN_DURATION_DAYS",
     "DEFAULT_MIN_IMPRESSIONS",
     "DEFAULT_MIN_PROB_BEST",
-    "DEFAULT_POSITION_CORRECTION",
     "DEFAULT_POLICY",
+    "DEFAULT_POSITION_CORRECTION",
     "DEFAULT_PRIOR",
     "DEFAULT_SLOTS",
     "MAX_DEALS_PER_REQUEST",
@@ -55,6 +55,7 @@ __all__ = [
     "EffectiveStatus",
     "Emoji",
     "EndAction",
+    "EndsAt",
     "Epsilon",
     "Id",
     "ImageUrl",
@@ -68,6 +69,7 @@ __all__ = [
     "Prior",
     "ProjectStatus",
     "Slots",
+    "StartsAt",
     "VisitorId",
 ]
 
@@ -208,4 +210,17 @@ MinDurationDays = Annotated[
         le=MAX_MIN_DURATION_DAYS,
         description="winner rule: days the campaign must have run (e.g. 7 for a weekly cycle)",
     ),
+]
+# Schedules: half-open windows [starts_at, ends_at) with an explicit zone (a naive time would be
+# read in the server's zone, which a shop in another one cannot see).
+StartsAt = Annotated[
+    AwareDatetime,
+    Field(
+        description="ISO 8601 with a zone; the window is [starts_at, ends_at)",
+        examples=["2026-12-07T00:00:00+01:00"],
+    ),
+]
+EndsAt = Annotated[
+    AwareDatetime,
+    Field(description="ISO 8601 with a zone (exclusive)", examples=["2026-12-13T23:59:59+01:00"]),
 ]

@@ -83,6 +83,44 @@ def test_db_check_names_a_corrupted_counter_and_repair_fixes_it(
     assert runner.invoke(app, ["db-check"]).exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (
+            "UPDATE bandit_positions SET clicks = 2 WHERE bandit_id = :b AND position = 1",
+            "bandit_positions {b} ('Tomatoes in slot 1'): clicks is 2, the log says 1",
+        ),
+        (
+            "DELETE FROM bandit_positions WHERE bandit_id = :b",
+            "bandit_positions {b} ('Tomatoes in slot 1'): impressions is 0, the log says 2",
+        ),
+        (
+            "INSERT INTO bandit_positions VALUES (:b, 5, 7, 0)",
+            "bandit_positions {b} ('Tomatoes in slot 5'): impressions is 7, the log says 0",
+        ),
+    ],
+)
+def test_db_check_names_a_corrupted_slot_counter_and_repair_fixes_it(
+    configured: str, sessions: sessionmaker[Session], engine: Engine, statement: str, message: str
+) -> None:
+    tomatoes = seed(sessions)
+    with engine.begin() as connection:
+        connection.execute(text(statement), {"b": tomatoes})
+    broken = runner.invoke(app, ["db-check"])
+    assert broken.exit_code == 1
+    assert message.format(b=tomatoes) in broken.stderr
+    repaired = runner.invoke(app, ["db-check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "repaired 1 row(s)" in repaired.stdout
+    assert runner.invoke(app, ["db-check"]).exit_code == 0
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT position, impressions, clicks FROM bandit_positions WHERE bandit_id = :b"),
+            {"b": tomatoes},
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, 2, 1)]
+
+
 def test_db_check_repairs_number_of_bandits(configured: str, engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(

@@ -33,18 +33,14 @@ from hotdeals.db.audit import find_mismatches
 from hotdeals.db.counters import Impression
 from hotdeals.db.engine import Timeouts, make_engine, make_session_factory
 from hotdeals.db.models import Bandit, RankRequest, Transaction
+from hotdeals.db.types import utcnow
 from hotdeals.errors import IdempotencyKeyReused, ServiceBusy
 from hotdeals.services.group_batch import Replay
 from hotdeals.services.group_commit import GroupCommitter
 from hotdeals.services.learning import LearningLoop
 from hotdeals.services.projects import create_project
-from hotdeals.services.ranking import (
-    Ranking,
-    choose,
-    impressions_for,
-    load_snapshot,
-    rank_deals,
-)
+from hotdeals.services.ranking import Ranking, choose, impressions_for, rank_deals
+from hotdeals.services.snapshot import load_snapshot
 from hotdeals.services.specs import DealSpec, ProjectSpec
 from tests.factories import make_user
 from tests.support.locks import counters_held, deal_rows_held
@@ -342,7 +338,7 @@ def fast_rank(
     """A keyed rank on the fast path, from a snapshot read as the snapshot cache reads it."""
     with sessions() as session:
         snapshot = load_snapshot(session, shop.project)
-    chosen = choose(snapshot, None, np.random.default_rng())
+    chosen = choose(snapshot, None, np.random.default_rng(), utcnow())
     impressions = impressions_for(snapshot, chosen, shop.ann)
     return writer.log_impressions(impressions, key).result(timeout=WAIT_S)
 

@@ -10,16 +10,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, Strict, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    Strict,
+    ValidationInfo,
+    model_validator,
+)
 
+from hotdeals.services.schedules import effective_status
 from hotdeals.vocabulary import (
     DEFAULT_CURRENCY,
+    DEFAULT_END_ACTION,
     DEFAULT_EPSILON,
+    DEFAULT_MAX_RELATIVE_LOSS,
+    DEFAULT_MIN_DURATION_DAYS,
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
     DEFAULT_POLICY,
+    DEFAULT_POSITION_CORRECTION,
     DEFAULT_PRIOR,
     DEFAULT_SLOTS,
     MAX_DEALS_PER_REQUEST,
@@ -27,10 +40,15 @@ from hotdeals.vocabulary import (
     MAX_K,
     Currency,
     Description,
+    EffectiveStatus,
     Emoji,
+    EndAction,
+    EndsAt,
     Epsilon,
     Id,
     ImageUrl,
+    MaxRelativeLoss,
+    MinDurationDays,
     MinImpressions,
     MinProbBest,
     Name,
@@ -39,6 +57,7 @@ from hotdeals.vocabulary import (
     Prior,
     ProjectStatus,
     Slots,
+    StartsAt,
 )
 
 # Over the wire numbers and booleans are strict ("3" is not 3, 0 is not false); the limits
@@ -49,6 +68,8 @@ StrictEpsilon = Annotated[Epsilon, Strict()]
 StrictPrior = Annotated[Prior, Strict()]
 StrictMinProbBest = Annotated[MinProbBest, Strict()]
 StrictMinImpressions = Annotated[MinImpressions, Strict()]
+StrictMaxRelativeLoss = Annotated[MaxRelativeLoss, Strict()]
+StrictMinDurationDays = Annotated[MinDurationDays, Strict()]
 StrictBool = Annotated[bool, Strict()]
 StrictK = Annotated[int, Strict(), Field(ge=1, le=MAX_K)]
 
@@ -117,6 +138,8 @@ class DealIn(Request):
     emoji: Emoji | None = Field(default=None, examples=["🍓"])
     image_url: ImageUrl | None = None
     active: StrictBool = True
+    starts_at: StartsAt | None = None
+    ends_at: EndsAt | None = None
 
 
 class DealPatch(Patch):
@@ -129,7 +152,9 @@ class DealPatch(Patch):
         }
     )
 
-    nullable: ClassVar[frozenset[str]] = frozenset({"description", "price", "emoji", "image_url"})
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {"description", "price", "emoji", "image_url", "starts_at", "ends_at"}
+    )
 
     bandit_name: Name | None = None
     description: Description | None = None
@@ -137,6 +162,8 @@ class DealPatch(Patch):
     emoji: Emoji | None = None
     image_url: ImageUrl | None = None
     active: StrictBool | None = Field(default=None, description="false deactivates the deal")
+    starts_at: StartsAt | None = None
+    ends_at: EndsAt | None = Field(default=None, description="null removes the end")
 
 
 class BanditOut(BaseModel):
@@ -150,6 +177,8 @@ class BanditOut(BaseModel):
     emoji: str | None
     image_url: str | None
     active: bool
+    starts_at: datetime | None = Field(description="ranked only inside [starts_at, ends_at)")
+    ends_at: datetime | None
     alpha: float
     beta: float
     n: int
@@ -168,6 +197,8 @@ class ProjectIn(Request):
                     "policy": "thompson",
                     "slots": 2,
                     "currency": "EUR",
+                    "ends_at": "2026-12-13T23:59:59+01:00",
+                    "end_action": "rollout",
                     "bandits": [
                         STRAWBERRIES,
                         {"bandit_name": "Coffee beans -25%", "price": "7.99", "emoji": "☕"},
@@ -187,6 +218,18 @@ class ProjectIn(Request):
     prior_beta: StrictPrior = DEFAULT_PRIOR
     min_prob_best: StrictMinProbBest = DEFAULT_MIN_PROB_BEST
     min_impressions: StrictMinImpressions = DEFAULT_MIN_IMPRESSIONS
+    max_relative_loss: StrictMaxRelativeLoss = DEFAULT_MAX_RELATIVE_LOSS
+    min_duration_days: StrictMinDurationDays = DEFAULT_MIN_DURATION_DAYS
+    starts_at: StartsAt | None = None
+    ends_at: EndsAt | None = None
+    end_action: EndAction = Field(
+        default=DEFAULT_END_ACTION,
+        description="after ends_at: 'stop' ranking, or 'rollout' the leader (no exploration)",
+    )
+    position_correction: StrictBool = Field(
+        default=DEFAULT_POSITION_CORRECTION,
+        description="rank by position-corrected posteriors (slot effects estimated from the log)",
+    )
     currency: Currency = Field(default=DEFAULT_CURRENCY, description="ISO 4217: deals' prices")
     bandits: list[DealIn] = Field(default_factory=list, max_length=MAX_DEALS_PER_REQUEST)
 
@@ -198,11 +241,12 @@ class ProjectPatch(Patch):
                 {"status": "paused"},
                 {"project_name": "Hot Deals, week 49", "slots": 4, "policy": "ucb1"},
                 {"status": "ended", "winner_bandit_id": 1},
+                {"ends_at": "2026-12-20T23:59:59+01:00", "min_duration_days": 7},
             ]
         }
     )
 
-    nullable: ClassVar[frozenset[str]] = frozenset({"project_description"})
+    nullable: ClassVar[frozenset[str]] = frozenset({"project_description", "starts_at", "ends_at"})
 
     project_name: Name | None = None
     project_description: Description | None = None
@@ -211,21 +255,38 @@ class ProjectPatch(Patch):
     slots: StrictSlots | None = None
     min_prob_best: StrictMinProbBest | None = None
     min_impressions: StrictMinImpressions | None = None
+    max_relative_loss: StrictMaxRelativeLoss | None = None
+    min_duration_days: StrictMinDurationDays | None = None
+    starts_at: StartsAt | None = None
+    ends_at: EndsAt | None = Field(default=None, description="null removes the end")
+    end_action: EndAction | None = None
+    position_correction: StrictBool | None = None
     currency: Currency | None = None
     status: ProjectStatus | None = Field(
         default=None, description="running, paused or ended (final)"
     )
-    winner_bandit_id: StrictId | None = Field(default=None, description="only with status 'ended'")
+    winner_bandit_id: StrictId | None = Field(
+        default=None,
+        description="only with status 'ended': the strip then rolls the winner out (slot 1, "
+        "then the rest by posterior mean); ending without one stops ranking",
+    )
 
 
 class ProjectOut(BaseModel):
+    """Read from a ``Project`` row with ``context={"now": ...}``: ``effective_status`` is what
+    rank does at that moment (:func:`project_view`)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     project_id: int
     project_name: str
     project_description: str | None
     number_of_bandits: int
-    status: ProjectStatus
+    status: ProjectStatus = Field(description="as stored: running, paused or ended")
+    effective_status: EffectiveStatus = Field(
+        description="what rank does now: scheduled (before starts_at), running, paused, rollout "
+        "(ended with a winner, or past ends_at with end_action 'rollout') or ended"
+    )
     policy: PolicyName
     epsilon: float
     slots: int
@@ -233,58 +294,44 @@ class ProjectOut(BaseModel):
     prior_beta: float
     min_prob_best: float
     min_impressions: int
+    max_relative_loss: float
+    min_duration_days: float
+    starts_at: datetime | None
+    ends_at: datetime | None
+    end_action: EndAction
+    position_correction: bool
     currency: str
     winner_bandit_id: int | None
     created_at: datetime
     ended_at: datetime | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _effective_status(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) or info.context is None:
+            return data
+        values = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
+        values["effective_status"] = effective_status(
+            data.status,
+            has_winner=data.winner_bandit_id is not None,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            end_action=data.end_action,
+            now=info.context["now"],
+        )
+        return values
 
 
 class ProjectDetail(ProjectOut):
     bandits: list[BanditOut]
 
 
-class DealStatsOut(BaseModel):
-    bandit_id: int
-    bandit_name: str
-    active: bool
-    impressions: int
-    clicks: int
-    ctr: float
-    posterior_mean: float
-    ci_low: float = Field(description="95% equal-tailed credible interval, lower end")
-    ci_high: float
-    prob_best: float | None = Field(description="among active deals; null when deactivated")
-    expected_loss: float | None
-    share_last_24h: float
+ProjectT = TypeVar("ProjectT", bound=ProjectOut)
 
 
-class WinnerOut(BaseModel):
-    bandit_id: int
-    bandit_name: str
-    prob_best: float
-    chosen: bool = Field(
-        description="true when the analyst named this winner on ending the campaign; "
-        "false when the winner rule found it"
-    )
-
-
-class StatsOut(BaseModel):
-    project_id: int
-    bandits: list[DealStatsOut]
-    winner: WinnerOut | None
-
-
-class SeriesPointOut(BaseModel):
-    bucket_start: datetime
-    bandit_id: int
-    impressions: int
-    clicks: int
-
-
-class TimeSeriesOut(BaseModel):
-    project_id: int
-    bucket: Literal["hour", "day"]
-    points: list[SeriesPointOut]
+def project_view(model: type[ProjectT], project: object, now: datetime) -> ProjectT:
+    """``model`` of a ``Project`` row, its ``effective_status`` as of ``now``."""
+    return model.model_validate(project, context={"now": now})
 
 
 T = TypeVar("T")

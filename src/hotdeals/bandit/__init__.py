@@ -9,6 +9,7 @@ which the service maps to HTTP 4xx responses.
 from __future__ import annotations
 
 from hotdeals.bandit.arms import ArmSet
+from hotdeals.bandit.decision_study import Criterion, RuleStudy, RuleTracker, study_winner_rule
 from hotdeals.bandit.epsilon_greedy import EpsilonGreedy
 from hotdeals.bandit.errors import (
     BanditError,
@@ -17,14 +18,15 @@ from hotdeals.bandit.errors import (
     NoReplayMatchError,
     UnknownPolicyError,
 )
+from hotdeals.bandit.forecast import Forecast, forecast_decision
 from hotdeals.bandit.policy import Policy, PolicyName
 from hotdeals.bandit.registry import POLICY_NAMES, make_policy
 from hotdeals.bandit.replay import ReplayResult, replay
 from hotdeals.bandit.simulate import SimulationResult, simulate
 from hotdeals.bandit.stats import (
     ArmStatistics,
-    WinnerRule,
     arm_statistics,
+    arm_statistics_batch,
     credible_interval,
     posterior_mean,
     prob_best_two_exact,
@@ -32,6 +34,7 @@ from hotdeals.bandit.stats import (
 from hotdeals.bandit.thompson import ThompsonSampling
 from hotdeals.bandit.ucb1 import UCB1
 from hotdeals.bandit.uniform import Uniform
+from hotdeals.bandit.winner import Verdict, WinnerRule
 
 __all__ = [
     "POLICY_NAMES",
@@ -39,23 +42,31 @@ __all__ = [
     "ArmSet",
     "ArmStatistics",
     "BanditError",
+    "Criterion",
     "EpsilonGreedy",
+    "Forecast",
     "InvalidArmsError",
     "InvalidParameterError",
     "NoReplayMatchError",
     "Policy",
     "PolicyName",
     "ReplayResult",
+    "RuleStudy",
+    "RuleTracker",
     "SimulationResult",
     "ThompsonSampling",
     "Uniform",
     "UnknownPolicyError",
+    "Verdict",
     "WinnerRule",
     "arm_statistics",
+    "arm_statistics_batch",
     "credible_interval",
+    "forecast_decision",
     "make_policy",
     "posterior_mean",
     "prob_best_two_exact",
     "replay",
     "simulate",
+    "study_winner_rule",
 ]

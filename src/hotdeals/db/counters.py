@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from hotdeals.db.models import Base, Project, Transaction
 from hotdeals.db.slot_counters import Slot, apply_slot_counts
 from hotdeals.db.types import utcnow
 from hotdeals.errors import TransactionNotFound
+from hotdeals.vocabulary import ProjectStatus
 
 # Core tables for the hot writes: no ORM bookkeeping per row.
 TRANSACTIONS = Base.metadata.tables["transactions"]
@@ -101,14 +102,15 @@ def discard_impressions(session: Session, transaction_ids: Sequence[int]) -> Non
 
 @dataclass(frozen=True, slots=True)
 class BanditState:
-    """Whether a deal may still be shown: it is active and its project is running."""
+    """Whether a deal may still be shown: it is active and its project serves ranks (running,
+    or ended with a winner: a rollout). Schedules are the snapshot's to enforce."""
 
     active: bool
-    project_status: str
+    project_serves: bool
 
     @property
     def live(self) -> bool:
-        return self.active and self.project_status == "running"
+        return self.active and self.project_serves
 
 
 def apply_counts(
@@ -128,7 +130,16 @@ def apply_counts(
     if not ids:
         return {}
     table = BANDITS.c
-    status = select(Project.status).where(Project.project_id == table.project_id).scalar_subquery()
+    serves = (
+        select(
+            or_(
+                Project.status == ProjectStatus.RUNNING.value,
+                Project.winner_bandit_id.is_not(None),  # named only on ending: a rollout
+            )
+        )
+        .where(Project.project_id == table.project_id)
+        .scalar_subquery()
+    )
     locked = (
         select(table.bandit_id)
         .where(table.bandit_id.in_(ids))
@@ -149,9 +160,9 @@ def apply_counts(
             alpha=table.alpha + won,
             beta=table.beta + lost,
         )
-        .returning(table.bandit_id, table.active, status.label("status"))
+        .returning(table.bandit_id, table.active, serves.label("serves"))
     )
-    return {row.bandit_id: BanditState(row.active, row.status) for row in rows}
+    return {row.bandit_id: BanditState(row.active, bool(row.serves)) for row in rows}
 
 
 def record_click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:

@@ -4,7 +4,9 @@ services built on them (learning loop, click tokens, visitors)."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import Engine
@@ -12,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.config import Settings
 from hotdeals.db.engine import Timeouts, make_engine, make_session_factory
+from hotdeals.db.types import utcnow
 from hotdeals.services.click_tokens import ClickTokens
+from hotdeals.services.decisions import ForecastCache
 from hotdeals.services.learning import LearningLoop
 from hotdeals.services.visitors import Visitors
 
@@ -39,15 +43,20 @@ class AppState:
         token = self.settings.hotdeals_admin_token
         return token.get_secret_value() if token is not None else None
 
+    forecasts: ForecastCache = field(default_factory=ForecastCache)
+    clock: Callable[[], datetime] = utcnow
+
     @classmethod
-    def from_settings(cls, settings: Settings) -> AppState:
+    def from_settings(cls, settings: Settings, clock: Callable[[], datetime] = utcnow) -> AppState:
+        """``clock`` is the wall clock the schedules and the winner rule's minimum duration are
+        read against; tests inject one so that nothing waits for a window's edge."""
         engine = make_engine(
             settings.database_url,
             pool_size=settings.hotdeals_pool_size,
             timeouts=Timeouts.of(settings),
         )
         sessions = make_session_factory(engine)
-        rng = np.random.default_rng()
+        rng = np.random.default_rng(settings.hotdeals_seed)
         configured = settings.hotdeals_secret_key
         # Without a configured key, signatures hold in this process only (and die with it).
         secret_key = (
@@ -65,8 +74,10 @@ class AppState:
                 rng,
                 snapshot_ttl=settings.hotdeals_snapshot_ttl_ms / 1000,
                 deadline=settings.hotdeals_request_deadline_ms / 1000,
+                clock=clock,
             ),
             secret_key=secret_key,
             click_tokens=ClickTokens(secret_key, ttl_s=settings.hotdeals_click_token_ttl_s),
             visitors=Visitors(sessions),
+            clock=clock,
         )

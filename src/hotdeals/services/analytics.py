@@ -7,7 +7,7 @@ only one row per deal, or per deal and time bucket, ever reaches Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -16,17 +16,25 @@ from numpy.typing import NDArray
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from hotdeals.bandit import WinnerRule, arm_statistics, credible_interval, posterior_mean
-from hotdeals.db.models import Bandit, Transaction
+from hotdeals.bandit import arm_statistics, credible_interval, posterior_mean
+from hotdeals.bandit.winner import WinnerRule
+from hotdeals.db.models import Bandit, Project, Transaction
 from hotdeals.db.types import utcnow
+from hotdeals.services.decisions import Decision, ForecastCache, Reading, build_decision
 from hotdeals.services.projects import require_project
+from hotdeals.services.schedules import effective_status
+from hotdeals.services.slot_effects import SlotEffects, slot_effects
 
 Bucket = Literal["hour", "day"]
 
 
 @dataclass(frozen=True, slots=True)
 class DealStats:
-    """One deal's figures; the Bayesian ones are None for a deactivated deal."""
+    """One deal's figures; the Bayesian ones are None for a deactivated deal.
+
+    The ``*_corrected`` figures count each impression as its slot's examination probability
+    (:mod:`hotdeals.services.slot_effects`): None while there is no slot effect to correct.
+    """
 
     bandit_id: int
     bandit_name: str
@@ -40,6 +48,9 @@ class DealStats:
     prob_best: float | None
     expected_loss: float | None
     share_last_24h: float
+    ctr_corrected: float | None = None
+    ci_low_corrected: float | None = None
+    ci_high_corrected: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +58,7 @@ class Winner:
     """The campaign's winning deal and its P(best).
 
     ``chosen`` is true when the analyst named it on ending the campaign, false when the winner
-    rule (P(best) and impressions thresholds) found it.
+    rule found it.
     """
 
     bandit_id: int
@@ -61,24 +72,38 @@ class ProjectStats:
     project_id: int
     bandits: list[DealStats]
     winner: Winner | None
+    decision: Decision | None = None
+    examination: list[float] = field(default_factory=list)
 
 
-def project_stats(session: Session, project_id: int, *, draws: int = 20_000) -> ProjectStats:
-    """Per-deal CTR, 95% credible interval, P(best) and expected loss, and the winner if any.
+def project_stats(
+    session: Session,
+    project_id: int,
+    *,
+    draws: int = 20_000,
+    now: datetime | None = None,
+    forecasts: ForecastCache | None = None,
+) -> ProjectStats:
+    """Per-deal CTR, 95% credible interval, P(best) and expected loss, the winner if any, and
+    the decision panel (:mod:`hotdeals.services.decisions`) as of ``now``.
 
     The winner is the one the analyst named on ending the campaign when there is one
-    (``chosen``), else the one the winner rule finds, if any. P(best) compares the active deals
-    only: a deactivated deal cannot be shown, so it cannot win the rule (a deactivated deal the
-    analyst chose gets its P(best) against the active deals). The Monte Carlo generator is
+    (``chosen``), else the one the winner rule finds, if any: P(best) or the value remaining
+    among the active deals, the leader's own impressions, and the campaign's minimum duration.
+    A deactivated deal cannot be shown, so it cannot win the rule (a deactivated deal the
+    analyst chose gets its P(best) against the active deals). Every Monte Carlo generator is
     seeded from the counts, so the same data always gives the same figures (a dashboard
     refresh does not flicker).
     """
+    now = now or utcnow()
     project = require_project(session, project_id)
-    since = utcnow() - timedelta(hours=24)
     recent = dict(
         session.execute(
             select(Transaction.bandit_id, func.count())
-            .where(Transaction.project_id == project_id, Transaction.timestamp >= since)
+            .where(
+                Transaction.project_id == project_id,
+                Transaction.timestamp >= now - timedelta(hours=24),
+            )
             .group_by(Transaction.bandit_id)
         ).all()
     )
@@ -96,25 +121,48 @@ def project_stats(session: Session, project_id: int, *, draws: int = 20_000) -> 
     # draws, and only among the active deals.
     mean = posterior_mean(alpha, beta)
     ci_low, ci_high = credible_interval(alpha, beta)
+    effects = slot_effects(session, [a.bandit_id for a in arms], project.slots)
+    corrected = _corrected(effects, project) if effects.examination is not None else None
     prob_best = np.full(len(arms), np.nan)
     loss = np.full(len(arms), np.nan)
+    rule = WinnerRule(project.min_prob_best, project.max_relative_loss, project.min_impressions)
+    live_arms = [a for a, on in zip(arms, active, strict=True) if on]
+    live = arm_statistics(alpha[active], beta[active], np.random.default_rng(seed), draws=draws)
+    prob_best[active] = live.prob_best
+    loss[active] = live.expected_loss
+    verdict = rule.assess(live, np.array([a.n for a in live_arms], dtype=np.int64))
+    status = effective_status(
+        project.status,
+        has_winner=project.winner_bandit_id is not None,
+        starts_at=project.starts_at,
+        ends_at=project.ends_at,
+        end_action=project.end_action,
+        now=now,
+    )
+    reading = Reading(
+        project,
+        arms,
+        live_arms,
+        alpha[active],
+        beta[active],
+        verdict,
+        rule,
+        status,
+        effects,
+        total_recent,
+        now,
+    )
+    decision = build_decision(
+        reading, forecasts or ForecastCache(), np.random.default_rng(seed), draws
+    )
     winner: Winner | None = None
-    if active.any():
-        live = arm_statistics(alpha[active], beta[active], np.random.default_rng(seed), draws=draws)
-        prob_best[active] = live.prob_best
-        loss[active] = live.expected_loss
-        rule = WinnerRule(
-            min_prob_best=project.min_prob_best, min_impressions=project.min_impressions
-        )
-        impressions = np.array([a.n for a in arms], dtype=np.int64)[active]
-        pick = None if project.winner_bandit_id is not None else rule.pick(live, impressions)
-        if pick is not None:
-            best = [a for a, on in zip(arms, active, strict=True) if on][pick]
-            winner = Winner(best.bandit_id, best.bandit_name, float(live.prob_best[pick]))
     if project.winner_bandit_id is not None:
         winner = _chosen_winner(
             project.winner_bandit_id, arms, prob_best, (alpha, beta, active), seed, draws
         )
+    elif decision.state in ("winner", "no_meaningful_difference") and verdict.winner is not None:
+        best = live_arms[verdict.winner]
+        winner = Winner(best.bandit_id, best.bandit_name, float(live.prob_best[verdict.winner]))
     deals = [
         DealStats(
             bandit_id=arm.bandit_id,
@@ -129,10 +177,23 @@ def project_stats(session: Session, project_id: int, *, draws: int = 20_000) -> 
             prob_best=None if np.isnan(prob_best[i]) else float(prob_best[i]),
             expected_loss=None if np.isnan(loss[i]) else float(loss[i]),
             share_last_24h=recent.get(arm.bandit_id, 0) / total_recent if total_recent else 0.0,
+            ctr_corrected=None if corrected is None else float(corrected[0][i]),
+            ci_low_corrected=None if corrected is None else float(corrected[1][i]),
+            ci_high_corrected=None if corrected is None else float(corrected[2][i]),
         )
         for i, arm in enumerate(arms)
     ]
-    return ProjectStats(project_id, deals, winner)
+    examination = [] if effects.examination is None else [float(e) for e in effects.examination]
+    return ProjectStats(project_id, deals, winner, decision, examination)
+
+
+def _corrected(
+    effects: SlotEffects, project: Project
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Position-corrected posterior mean and 95% interval of every deal."""
+    alpha, beta = effects.corrected(project.prior_alpha, project.prior_beta)
+    low, high = credible_interval(alpha, beta)
+    return posterior_mean(alpha, beta), low, high
 
 
 def _chosen_winner(

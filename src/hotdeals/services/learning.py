@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import datetime
 from typing import TypeVar
 
 import anyio.to_thread
@@ -44,11 +45,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.db.counters import ClickOutcome
 from hotdeals.db.models import User
+from hotdeals.db.types import utcnow
 from hotdeals.errors import ServiceBusy, TransactionNotFound, UserNotFound
 from hotdeals.services import ranking
 from hotdeals.services.group_batch import Replay, StaleSnapshot
 from hotdeals.services.group_commit import GroupCommitter
-from hotdeals.services.ranking import ProjectSnapshot, Ranking
+from hotdeals.services.ranking import Ranking
+from hotdeals.services.snapshot import ProjectSnapshot
 from hotdeals.services.snapshot_cache import SnapshotCache
 
 _KNOWN_CUSTOMERS_CAP = 200_000
@@ -66,8 +69,10 @@ class LearningLoop:
         *,
         snapshot_ttl: float = 0.05,
         deadline: float = 3.0,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
+        self.clock = clock
         self.deadline = deadline
         self.rng = rng
         self.snapshots = SnapshotCache(sessions, ttl=snapshot_ttl)
@@ -93,10 +98,11 @@ class LearningLoop:
         """
         due = self._due(arrived)
         snapshot = await self._snapshot(project_id)
-        if snapshot.status != "running" or not snapshot.arm_ids:
+        now = self.clock()
+        if not snapshot.serves(now):
             return await self._rank_exactly(project_id, customer_id, k, idempotency_key, due)
         await self._require_customer(customer_id)
-        chosen = ranking.choose(snapshot, k, self.rng)
+        chosen = ranking.choose(snapshot, k, self.rng, now)
         impressions = ranking.impressions_for(snapshot, chosen, customer_id)
         try:
             written = await self._written(
@@ -210,6 +216,7 @@ class LearningLoop:
                     self.rng,
                     k=k,
                     idempotency_key=idempotency_key,
+                    now=self.clock(),
                 )
 
         try:

@@ -23,6 +23,7 @@ from hotdeals.errors import (
 )
 from hotdeals.services.bandit_errors import checked_policy
 from hotdeals.services.pagination import Page
+from hotdeals.services.schedules import check_window
 from hotdeals.services.specs import DealSpec, ProjectSpec
 from hotdeals.vocabulary import ProjectStatus
 
@@ -48,6 +49,7 @@ def validate_policy(policy: str, epsilon: float) -> None:
 def create_project(session: Session, spec: ProjectSpec) -> Project:
     """A running campaign with its deals, in one transaction."""
     validate_policy(spec.policy, spec.epsilon)
+    check_window(spec.starts_at, spec.ends_at, "the campaign's")
     names = [d.bandit_name.strip() for d in spec.bandits]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -62,6 +64,12 @@ def create_project(session: Session, spec: ProjectSpec) -> Project:
         prior_beta=spec.prior_beta,
         min_prob_best=spec.min_prob_best,
         min_impressions=spec.min_impressions,
+        max_relative_loss=spec.max_relative_loss,
+        min_duration_days=spec.min_duration_days,
+        starts_at=spec.starts_at,
+        ends_at=spec.ends_at,
+        end_action=spec.end_action.value,
+        position_correction=spec.position_correction,
         currency=spec.currency,
         number_of_bandits=0,
         status="running",
@@ -150,6 +158,11 @@ def update_project(session: Session, project_id: int, changes: dict[str, Any]) -
         if not any(b.bandit_id == winner for b in project.bandits):
             raise InvalidRequest(f"bandit {winner} is not a deal of project {project_id}")
         project.winner_bandit_id = winner
+    check_window(
+        changes.get("starts_at", project.starts_at),
+        changes.get("ends_at", project.ends_at),
+        "the campaign's",
+    )
     for name, value in changes.items():
         setattr(project, name, value)
     if status is not None and status != project.status:
@@ -167,6 +180,7 @@ def add_bandit(session: Session, project_id: int, deal: DealSpec) -> Bandit:
         raise ProjectNotFound(f"project {project_id} does not exist")
     if project.status == "ended":
         raise InvalidStateChange(f"project {project_id} has ended; deals cannot be added")
+    check_window(deal.starts_at, deal.ends_at, f"deal {deal.bandit_name!r}:")
     bandit = Bandit(
         project_id=project_id,
         bandit_name=deal.bandit_name.strip(),
@@ -175,6 +189,8 @@ def add_bandit(session: Session, project_id: int, deal: DealSpec) -> Bandit:
         emoji=deal.emoji,
         image_url=deal.image_url,
         active=deal.active,
+        starts_at=deal.starts_at,
+        ends_at=deal.ends_at,
         alpha=project.prior_alpha,
         beta=project.prior_beta,
     )
@@ -217,6 +233,11 @@ def update_bandit(session: Session, bandit_id: int, changes: dict[str, Any]) -> 
     project_id = bandit.project_id
     if "bandit_name" in changes:
         changes = {**changes, "bandit_name": str(changes["bandit_name"]).strip()}
+    check_window(
+        changes.get("starts_at", bandit.starts_at),
+        changes.get("ends_at", bandit.ends_at),
+        f"deal {bandit.bandit_id}:",
+    )
     try:
         # Changes go inside the savepoint: begin_nested() flushes whatever is pending first.
         with session.begin_nested():

@@ -10,37 +10,33 @@ replaying what an Idempotency-Key already holds (:func:`rankings_under`, :func:`
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotdeals.bandit import ArmSet, Policy, make_policy
+from hotdeals.bandit import ArmSet
 from hotdeals.db.counters import ClickOutcome, Impression, log_impressions, record_click
-from hotdeals.db.models import Bandit, Project, Transaction, User
+from hotdeals.db.models import Bandit, Transaction, User
 from hotdeals.db.rank_keys import KeyClaim, claim_keys, read_keys, store_transaction_ids
+from hotdeals.db.types import utcnow
 from hotdeals.errors import (
     IdempotencyKeyReused,
     NoActiveDeals,
-    ProjectNotFound,
     ProjectNotRunning,
     UserNotFound,
 )
-from hotdeals.vocabulary import DEFAULT_CURRENCY
-
-
-@dataclass(frozen=True, slots=True)
-class DealDisplay:
-    """What a page shows of a deal beside its name (all optional), read with the snapshot."""
-
-    description: str | None = None
-    price: Decimal | None = None
-    emoji: str | None = None
-    image_url: str | None = None
+from hotdeals.services.snapshot import (
+    DISPLAY_COLUMNS,
+    SERVING,
+    DealDisplay,
+    ProjectSnapshot,
+    display_of,
+    load_snapshot,
+)
+from hotdeals.vocabulary import DEFAULT_CURRENCY, EffectiveStatus, ProjectStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +47,7 @@ class RankedDeal:
     bandit_id: int
     bandit_name: str
     transaction_id: int
-    display: DealDisplay = DealDisplay()
+    display: DealDisplay = field(default_factory=DealDisplay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,80 +61,54 @@ class Ranking:
     currency: str = DEFAULT_CURRENCY
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectSnapshot:
-    """What ranking needs to know of a project, read in one go: its state and its active arms.
+def choose(
+    snapshot: ProjectSnapshot, k: int | None, rng: np.random.Generator, now: datetime
+) -> list[int]:
+    """Indices into the snapshot's arms of the deals to show at ``now``, best first.
 
-    Immutable, so the fast path can share one snapshot between requests for a few milliseconds.
+    ``k`` defaults to the project's slots and is capped at the number of deals in their windows.
+    Running: the policy orders them. Rolling out: the winner first (if it can be shown), then
+    the others by posterior mean, no exploration. Otherwise :class:`ProjectNotRunning`.
     """
-
-    project_id: int
-    status: str
-    slots: int
-    policy: Policy
-    arm_ids: tuple[int, ...]
-    arm_names: tuple[str, ...]
-    arms: ArmSet
-    arm_display: tuple[DealDisplay, ...] = ()
-    currency: str = DEFAULT_CURRENCY
-
-
-def load_snapshot(session: Session, project_id: int) -> ProjectSnapshot:
-    """The project's status, policy and active arms' posteriors, or :class:`ProjectNotFound`."""
-    project = session.get(Project, project_id)
-    if project is None:
-        raise ProjectNotFound(f"project {project_id} does not exist")
-    rows = session.execute(
-        select(
-            Bandit.bandit_id,
-            Bandit.bandit_name,
-            Bandit.alpha,
-            Bandit.beta,
-            Bandit.n,
-            Bandit.number_of_success,
-            *_DISPLAY_COLUMNS,
-        )
-        .where(Bandit.project_id == project_id, Bandit.active.is_(True))
-        .order_by(Bandit.bandit_id)
-    ).all()
-    return ProjectSnapshot(
-        project_id=project_id,
-        status=project.status,
-        slots=project.slots,
-        policy=make_policy(project.policy, epsilon=project.epsilon),
-        arm_ids=tuple(r.bandit_id for r in rows),
-        arm_names=tuple(r.bandit_name for r in rows),
-        arms=ArmSet(
-            alpha=np.array([r.alpha for r in rows], dtype=np.float64),
-            beta=np.array([r.beta for r in rows], dtype=np.float64),
-            pulls=np.array([r.n for r in rows], dtype=np.int64),
-            successes=np.array([r.number_of_success for r in rows], dtype=np.int64),
-        ),
-        arm_display=tuple(_display(r) for r in rows),
-        currency=project.currency,
-    )
-
-
-_DISPLAY_COLUMNS = (Bandit.description, Bandit.price, Bandit.emoji, Bandit.image_url)
-
-
-def _display(row: Any) -> DealDisplay:
-    return DealDisplay(row.description, row.price, row.emoji, row.image_url)
-
-
-def choose(snapshot: ProjectSnapshot, k: int | None, rng: np.random.Generator) -> list[int]:
-    """Indices into the snapshot's arms of the deals to show, best first.
-
-    ``k`` defaults to the project's slots and is capped at the number of active deals.
-    """
-    if snapshot.status != "running":
-        raise ProjectNotRunning(f"project {snapshot.project_id} is {snapshot.status}, not running")
+    status = snapshot.effective_status(now)
+    if status not in SERVING:
+        raise ProjectNotRunning(_not_serving(snapshot, status))
     if not snapshot.arm_ids:
         raise NoActiveDeals(f"project {snapshot.project_id} has no active deals")
-    order = snapshot.policy.rank(
-        snapshot.arms, min(k or snapshot.slots, len(snapshot.arm_ids)), rng
-    )
-    return [int(i) for i in order]
+    live = snapshot.live_arms(now)
+    if not live:
+        raise NoActiveDeals(
+            f"project {snapshot.project_id} has no active deal inside its schedule now"
+        )
+    slots = min(k or snapshot.slots, len(live))
+    if status == EffectiveStatus.ROLLOUT:
+        return _rollout_order(snapshot, live)[:slots]
+    if len(live) == len(snapshot.arm_ids):
+        return [int(i) for i in snapshot.policy.rank(snapshot.arms, slots, rng)]
+    arms = snapshot.arms
+    subset = ArmSet(arms.alpha[live], arms.beta[live], arms.pulls[live], arms.successes[live])
+    return [live[int(i)] for i in snapshot.policy.rank(subset, slots, rng)]
+
+
+def _rollout_order(snapshot: ProjectSnapshot, live: list[int]) -> list[int]:
+    """The winner (when it is live), then the rest by posterior mean, highest first (ties: the
+    older deal first, so the order is stable between requests)."""
+    mean = snapshot.arms.alpha / (snapshot.arms.alpha + snapshot.arms.beta)
+    rest = sorted(live, key=lambda i: (-mean[i], snapshot.arm_ids[i]))
+    winner = [i for i in rest if snapshot.arm_ids[i] == snapshot.winner_id]
+    return winner + [i for i in rest if i not in winner]
+
+
+def _not_serving(snapshot: ProjectSnapshot, status: EffectiveStatus) -> str:
+    project = f"project {snapshot.project_id}"
+    starts_at, ends_at = snapshot.window
+    if status == EffectiveStatus.SCHEDULED and starts_at is not None:
+        return f"{project} is scheduled: it starts at {starts_at.isoformat()}"
+    if snapshot.status == ProjectStatus.RUNNING and ends_at is not None:
+        return f"{project} ended at its scheduled end, {ends_at.isoformat()}"
+    if status == EffectiveStatus.ENDED:
+        return f"{project} is ended without a winner, not running"
+    return f"{project} is {status}, not running"
 
 
 def impressions_for(
@@ -179,13 +149,15 @@ def rank_deals(
     k: int | None = None,
     idempotency_key: str | None = None,
     at: datetime | None = None,
+    now: datetime | None = None,
 ) -> Ranking:
     """Order the running project's active deals for one customer and log the top k shown.
 
     Everything in this one transaction, read fresh from the database: the exact path, used for
     back-dated history and whenever the fast path is in doubt (a paused project, no active
     deals, a deal deactivated since its snapshot). ``at`` back-dates the impressions (demo
-    history, imports). An ``idempotency_key`` is claimed first, so a concurrent request with the
+    history, imports); ``now`` is the clock the schedules are read against (default: ``at``, else
+    the wall clock). An ``idempotency_key`` is claimed first, so a concurrent request with the
     same key (on either path, in any process) waits for this transaction and then replays what
     it committed; a key already taken replays its ranking whatever the project's state now.
     """
@@ -199,7 +171,7 @@ def rank_deals(
             return Ranking(
                 project_id, customer_id, deals, replayed=True, currency=snapshot.currency
             )
-    chosen = choose(snapshot, k, rng)
+    chosen = choose(snapshot, k, rng, now or at or utcnow())
     ids = log_impressions(session, impressions_for(snapshot, chosen, customer_id, at))
     if idempotency_key is not None:
         store_transaction_ids(session, {idempotency_key: ids})
@@ -231,14 +203,16 @@ def rankings_under(session: Session, keys: Collection[str]) -> dict[str, KeyedRa
                 Transaction.position,
                 Bandit.bandit_id,
                 Bandit.bandit_name,
-                *_DISPLAY_COLUMNS,
+                *DISPLAY_COLUMNS,
             )
             .join(Bandit, Bandit.bandit_id == Transaction.bandit_id)
             .where(Transaction.transaction_id.in_(sorted(owner)))
             .order_by(Transaction.position, Transaction.transaction_id)
         )
         for r in shown:
-            deal = RankedDeal(r.position, r.bandit_id, r.bandit_name, r.transaction_id, _display(r))
+            deal = RankedDeal(
+                r.position, r.bandit_id, r.bandit_name, r.transaction_id, display_of(r)
+            )
             deals[owner[r.transaction_id]].append(deal)
     return {
         key: KeyedRanking(row.project_id, row.customer_id, deals[key]) for key, row in rows.items()

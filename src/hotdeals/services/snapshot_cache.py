@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.db.models import Bandit, Project
-from hotdeals.services.ranking import ProjectSnapshot, load_snapshot
+from hotdeals.services.snapshot import ProjectSnapshot, load_snapshot
 
 
 class SnapshotCache:

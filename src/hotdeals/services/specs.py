@@ -16,10 +16,14 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from hotdeals.errors import InvalidRequest
 from hotdeals.vocabulary import (
     DEFAULT_CURRENCY,
+    DEFAULT_END_ACTION,
     DEFAULT_EPSILON,
+    DEFAULT_MAX_RELATIVE_LOSS,
+    DEFAULT_MIN_DURATION_DAYS,
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
     DEFAULT_POLICY,
+    DEFAULT_POSITION_CORRECTION,
     DEFAULT_PRIOR,
     DEFAULT_SLOTS,
     MAX_DEALS_PER_REQUEST,
@@ -27,8 +31,12 @@ from hotdeals.vocabulary import (
     Currency,
     Description,
     Emoji,
+    EndAction,
+    EndsAt,
     Epsilon,
     ImageUrl,
+    MaxRelativeLoss,
+    MinDurationDays,
     MinImpressions,
     MinProbBest,
     Name,
@@ -36,6 +44,7 @@ from hotdeals.vocabulary import (
     Price,
     Prior,
     Slots,
+    StartsAt,
 )
 
 __all__ = ["CustomerSpec", "DealSpec", "ProjectSpec", "validated"]
@@ -56,6 +65,8 @@ class DealSpec(Spec):
     emoji: Emoji | None = None
     image_url: ImageUrl | None = None
     active: bool = True
+    starts_at: StartsAt | None = None
+    ends_at: EndsAt | None = None
 
 
 class ProjectSpec(Spec):
@@ -70,6 +81,12 @@ class ProjectSpec(Spec):
     prior_beta: Prior = DEFAULT_PRIOR
     min_prob_best: MinProbBest = DEFAULT_MIN_PROB_BEST
     min_impressions: MinImpressions = DEFAULT_MIN_IMPRESSIONS
+    max_relative_loss: MaxRelativeLoss = DEFAULT_MAX_RELATIVE_LOSS
+    min_duration_days: MinDurationDays = DEFAULT_MIN_DURATION_DAYS
+    starts_at: StartsAt | None = None
+    ends_at: EndsAt | None = None
+    end_action: EndAction = DEFAULT_END_ACTION
+    position_correction: bool = DEFAULT_POSITION_CORRECTION
     currency: Currency = DEFAULT_CURRENCY
     bandits: tuple[DealSpec, ...] = Field(default=(), max_length=MAX_DEALS_PER_REQUEST)
 

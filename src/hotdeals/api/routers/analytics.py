@@ -7,15 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from hotdeals.api.analytics_schemas import SeriesPointOut, StatsOut, TimeSeriesOut
 from hotdeals.api.params import NoQuery, ProjectId, SeriesQuery
 from hotdeals.api.responses import errors
-from hotdeals.api.schemas import (
-    DealStatsOut,
-    SeriesPointOut,
-    StatsOut,
-    TimeSeriesOut,
-    WinnerOut,
-)
 from hotdeals.http.auth import AdminDep
 from hotdeals.http.deps import StateDep
 from hotdeals.services import analytics, export, projects
@@ -31,20 +25,21 @@ router = APIRouter(prefix="/api/projects", tags=["analytics"], dependencies=[Adm
     dependencies=[NoQuery],
 )
 def get_stats(project_id: ProjectId, state: StateDep) -> StatsOut:
-    """`winner` is the deal the analyst named on ending the campaign (`chosen: true`); else,
-    while none was named, the active deal with P(best) >= the project's `min_prob_best` when
-    every active deal has at least `min_impressions` impressions (`chosen: false`); else null."""
+    """`winner` is the deal the analyst named on ending the campaign (`chosen: true`); else the
+    deal the winner rule names (`chosen: false`): the leader by P(best), once it has
+    `min_impressions` of its own, the campaign has run `min_duration_days`, and either its
+    P(best) >= `min_prob_best` or its expected loss < `max_relative_loss` x its posterior CTR;
+    else null. `decision` says which condition is missing, forecasts the impressions and days
+    to a decision, and gives the clicks gained over an even split: docs/api.md."""
     with state.sessions() as session:
         result = analytics.project_stats(
-            session, project_id, draws=state.settings.hotdeals_stats_draws
+            session,
+            project_id,
+            draws=state.settings.hotdeals_stats_draws,
+            now=state.clock(),
+            forecasts=state.forecasts,
         )
-    return StatsOut(
-        project_id=result.project_id,
-        bandits=[DealStatsOut.model_validate(d, from_attributes=True) for d in result.bandits],
-        winner=WinnerOut.model_validate(result.winner, from_attributes=True)
-        if result.winner
-        else None,
-    )
+    return StatsOut.model_validate(result, from_attributes=True)
 
 
 @router.get(

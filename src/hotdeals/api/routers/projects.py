@@ -17,6 +17,7 @@ from hotdeals.api.schemas import (
     ProjectIn,
     ProjectOut,
     ProjectPatch,
+    project_view,
 )
 from hotdeals.http.auth import AdminDep
 from hotdeals.http.deps import StateDep
@@ -39,7 +40,7 @@ def create_project(body: ProjectIn, state: StateDep) -> ProjectDetail:
     spec = ProjectSpec.model_validate(body.model_dump())
     with state.sessions.begin() as session:
         project = projects.create_project(session, spec)
-        return ProjectDetail.model_validate(project)
+        return project_view(ProjectDetail, project, state.clock())
 
 
 @router.get(
@@ -50,10 +51,11 @@ def create_project(body: ProjectIn, state: StateDep) -> ProjectDetail:
 )
 def list_projects(state: StateDep, query: Annotated[ProjectsQuery, Query()]) -> PageOut[ProjectOut]:
     status, limit, offset = query.status, query.limit, query.offset
+    now = state.clock()
     with state.sessions() as session:
         page = projects.list_projects(session, limit=limit, offset=offset, status=status)
         return PageOut[ProjectOut](
-            items=[ProjectOut.model_validate(p) for p in page.items],
+            items=[project_view(ProjectOut, p, now) for p in page.items],
             total=page.total,
             limit=limit,
             offset=offset,
@@ -69,7 +71,7 @@ def list_projects(state: StateDep, query: Annotated[ProjectsQuery, Query()]) -> 
 )
 def get_project(project_id: ProjectId, state: StateDep) -> ProjectDetail:
     with state.sessions() as session:
-        return ProjectDetail.model_validate(projects.get_project(session, project_id))
+        return project_view(ProjectDetail, projects.get_project(session, project_id), state.clock())
 
 
 @router.patch(
@@ -84,7 +86,7 @@ def update_project(project_id: ProjectId, body: ProjectPatch, state: StateDep) -
     `{"status": "ended", "winner_bandit_id": ...}`."""
     with state.sessions.begin() as session:
         project = projects.update_project(session, project_id, body.changes())
-        return ProjectDetail.model_validate(project)
+        return project_view(ProjectDetail, project, state.clock())
 
 
 @router.post(

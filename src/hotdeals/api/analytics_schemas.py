@@ -1,0 +1,115 @@
+"""Response bodies of the analyst's figures: per-deal statistics, the decision panel, series."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class DealStatsOut(BaseModel):
+    bandit_id: int
+    bandit_name: str
+    active: bool
+    impressions: int
+    clicks: int
+    ctr: float
+    posterior_mean: float
+    ci_low: float = Field(description="95% equal-tailed credible interval, lower end")
+    ci_high: float
+    prob_best: float | None = Field(description="among active deals; null when deactivated")
+    expected_loss: float | None
+    share_last_24h: float
+    ctr_corrected: float | None = Field(
+        description="position-corrected CTR (posterior mean counting each impression as its "
+        "slot's examination probability: the CTR in slot 1); null with one slot or no data"
+    )
+    ci_low_corrected: float | None = Field(description="95% interval of ctr_corrected")
+    ci_high_corrected: float | None
+
+
+class WinnerOut(BaseModel):
+    bandit_id: int
+    bandit_name: str
+    prob_best: float
+    chosen: bool = Field(
+        description="true when the analyst named this winner on ending the campaign; "
+        "false when the winner rule found it"
+    )
+
+
+class ConditionOut(BaseModel):
+    name: Literal["prob_best", "relative_loss", "leader_impressions", "duration_days"]
+    value: float
+    threshold: float
+    met: bool
+    text: str = Field(examples=["P(best) 0.83 of 0.95"])
+
+
+class ForecastOut(BaseModel):
+    impressions_median: float | None = Field(
+        description="further impressions until the winner rule fires (median of the simulated "
+        "paths; null when fewer than half decide within the horizon)"
+    )
+    impressions_p90: float | None
+    days_median: float | None = Field(
+        description="the same at the last 24 hours' traffic (and the minimum duration, if set); "
+        "null without traffic"
+    )
+    days_p90: float | None
+    decided_share: float = Field(description="share of simulated paths decided in the horizon")
+    horizon: int = Field(description="impressions simulated per path")
+    paths: int
+    computed_at: datetime = Field(description="forecasts are cached for 5 minutes")
+
+
+class UpliftOut(BaseModel):
+    clicks: int
+    even_expected: float = Field(
+        description="expected clicks had every deal been shown equally in every slot"
+    )
+    gained: float = Field(description="clicks - even_expected")
+    low: float = Field(description="95% posterior-predictive interval of gained")
+    high: float
+
+
+class DecisionOut(BaseModel):
+    state: Literal["collecting", "winner", "no_meaningful_difference", "rollout", "ended"]
+    summary: str = Field(
+        examples=[
+            "No decision yet; leader 'Tomatoes -30%'. Missing: P(best) 0.83 of 0.95 "
+            "(or expected loss 1.20% of the leader's CTR, needs under 0.25%)."
+        ]
+    )
+    showing: str = Field(description="what rank answers now, in words")
+    leader_bandit_id: int | None
+    leader_name: str | None
+    conditions: list[ConditionOut]
+    missing: list[str] = Field(description="the conditions still unmet, in words")
+    forecast: ForecastOut | None = Field(description="while collecting evidence only")
+    uplift: UpliftOut | None
+
+
+class StatsOut(BaseModel):
+    project_id: int
+    bandits: list[DealStatsOut]
+    winner: WinnerOut | None
+    decision: DecisionOut | None
+    examination: list[float] = Field(
+        description="fitted examination probability of each slot (slot 1 = 1; empty with one "
+        "slot or no data): docs/positions.md"
+    )
+
+
+class SeriesPointOut(BaseModel):
+    bucket_start: datetime
+    bandit_id: int
+    impressions: int
+    clicks: int
+
+
+class TimeSeriesOut(BaseModel):
+    project_id: int
+    bucket: Literal["hour", "day"]
+    points: list[SeriesPointOut]
