@@ -316,6 +316,31 @@ def test_a_stopped_campaign_shows_a_message_and_the_page_stays_usable(
     assert 'action="/signout"' in page
 
 
+def test_a_campaign_ended_with_a_winner_keeps_its_strip_and_is_the_default_one(
+    client: TestClient,
+) -> None:
+    older = post_project(client, deals=2, project_name="Older")
+    project = post_project(client, deals=2, project_name="Rolled out")
+    pid, winner = project["project_id"], project["bandits"][1]["bandit_id"]
+    ended = client.patch(
+        f"/api/projects/{pid}", json={"status": "ended", "winner_bandit_id": winner}, headers=ADMIN
+    )
+    assert ended.json()["effective_status"] == "rollout"
+    strip = strip_of(enter_as_guest(client, pid))
+    assert strip is not None
+    assert strip["project"] == str(pid)
+    default = strip_of(client.get("/").text)  # newest running or rolling out, not the older one
+    assert default is not None
+    assert (default["project"], older["project_id"] < pid) == (str(pid), True)
+
+
+def test_a_campaign_that_has_not_started_says_its_deals_are_coming(client: TestClient) -> None:
+    pid = post_project(client, starts_at="2999-01-01T00:00:00Z")["project_id"]
+    page = enter_as_guest(client, pid)
+    assert "New hot deals are on their way" in page
+    assert strip_of(page) is None
+
+
 def test_a_campaign_without_active_deals_says_so(client: TestClient) -> None:
     project = post_project(client, deals=1)
     pid = project["project_id"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -93,12 +93,18 @@ def require_project(session: Session, project_id: int) -> Project:
 def current_project(session: Session, configured: int | None) -> Project | None:
     """The campaign a shop's page shows when it names none: the configured one
     (``HOTDEALS_STOREFRONT_PROJECT``, whatever its status, so the page can say it is paused),
-    else the newest running one; None when there is neither."""
+    else the newest one that is running or rolling out its winner; None when there is
+    neither."""
     if configured is not None:
         return session.get(Project, configured)
     return session.scalar(
         select(Project)
-        .where(Project.status == ProjectStatus.RUNNING.value)
+        .where(
+            or_(
+                Project.status == ProjectStatus.RUNNING.value,
+                Project.winner_bandit_id.is_not(None),  # ended with a winner: a rollout
+            )
+        )
         .order_by(Project.project_id.desc())
         .limit(1)
     )

@@ -9,12 +9,14 @@ API, never here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from hotdeals.db.models import Project
 from hotdeals.errors import ProjectNotFound, UserNotFound
 from hotdeals.http.state import AppState
 from hotdeals.services import projects, users, visitors
-from hotdeals.vocabulary import ProjectStatus
+from hotdeals.services.schedules import effective_status, in_window
+from hotdeals.vocabulary import EffectiveStatus
 from hotdeals.web.forms import parse_id
 
 
@@ -35,6 +37,7 @@ PAUSED = Notice("These deals are paused — come back soon", "Everything else in
 ENDED = Notice(
     "This week's hot deals have ended", "Thanks for shopping with us! New deals arrive soon."
 )
+SCHEDULED = Notice("New hot deals are on their way", "They start soon: come back then.")
 # When the strip itself draws nothing (paused since the page was served, a rate limit, we are
 # slow): shown by the stylesheet under a failed strip (``hot-deals[data-state="failed"]``).
 UNAVAILABLE = Notice("These deals aren't available right now", "Please come back in a moment.")
@@ -66,15 +69,30 @@ class Shelf:
         return self.project_id is not None and self.notice is None
 
 
-def shelf_of(project: Project) -> Shelf:
+def shelf_of(project: Project, now: datetime) -> Shelf:
+    """The strip while rank answers (running, or rolling out a winner), else the notice of what
+    the campaign is doing at ``now``."""
     shelf = Shelf(project.project_id, project.slots)
-    if project.status == ProjectStatus.PAUSED:
-        shelf.notice = PAUSED
-    elif project.status == ProjectStatus.ENDED:
-        shelf.notice = ENDED
-    elif not any(b.active for b in project.bandits):
+    status = effective_status(
+        project.status,
+        has_winner=project.winner_bandit_id is not None,
+        starts_at=project.starts_at,
+        ends_at=project.ends_at,
+        end_action=project.end_action,
+        now=now,
+    )
+    if status in _NOTICES:
+        shelf.notice = _NOTICES[status]
+    elif not any(b.active and in_window(b.starts_at, b.ends_at, now) for b in project.bandits):
         shelf.notice = NO_DEALS
     return shelf
+
+
+_NOTICES = {
+    EffectiveStatus.PAUSED: PAUSED,
+    EffectiveStatus.ENDED: ENDED,
+    EffectiveStatus.SCHEDULED: SCHEDULED,
+}
 
 
 def load_shelf(state: AppState, requested: str | None) -> Shelf:
@@ -85,13 +103,13 @@ def load_shelf(state: AppState, requested: str | None) -> Shelf:
             if project_id is None:
                 return Shelf(notice=NOT_FOUND, status_code=404)
             try:
-                return shelf_of(projects.get_project(session, project_id))
+                return shelf_of(projects.get_project(session, project_id), state.clock())
             except ProjectNotFound:
                 return Shelf(notice=NOT_FOUND, status_code=404)
         current = projects.current_project(session, state.settings.hotdeals_storefront_project)
         if current is None:
             return Shelf(notice=NO_DEALS)
-        return shelf_of(projects.get_project(session, current.project_id))
+        return shelf_of(projects.get_project(session, current.project_id), state.clock())
 
 
 def load_shopper(state: AppState, customer_id: int | None, *, strip: bool) -> Shopper | None:

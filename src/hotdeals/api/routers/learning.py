@@ -82,8 +82,9 @@ TOO_MANY: dict[int | str, dict[str, Any]] = {
     dependencies=[NoQuery],
 )
 def current_project(state: StateDep) -> CurrentProjectOut:
-    """`HOTDEALS_STOREFRONT_PROJECT` if set, else the newest running campaign; 404 when there
-    is none. Open: a shop's page asks it before ranking."""
+    """`HOTDEALS_STOREFRONT_PROJECT` if set, else the newest campaign that is running or
+    rolling out its winner; 404 when there is none. Open: a shop's page asks it before
+    ranking."""
     with state.sessions() as session:
         project = projects.current_project(session, state.settings.hotdeals_storefront_project)
         if project is None:
