@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench screenshots lock clean
+.PHONY: install run test lint bench bench-rule bench-positions screenshots lock clean
 
 install: $(STAMP)
 
@@ -34,6 +34,16 @@ lint: install
 	$(BIN)/lint-imports
 
 # Load and micro benchmarks on PostgreSQL; installs wrk (Debian) when missing. See bench/README.md.
+# The winner rule on 100 simulated campaigns per case, against the old rule and other thresholds
+# (docs/simulation.md); about a minute and a half on two cores, one JSON line.
+bench-rule: install
+	$(BIN)/python -m bench.rule_study
+
+# Ranking by position-corrected posteriors against plain counts, 100 simulated campaigns per case
+# (docs/positions.md); about four minutes on two cores, one JSON line.
+bench-positions: install
+	nice $(BIN)/python -m bench.position_study
+
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client)

@@ -164,6 +164,7 @@ def test_no_deal_in_its_window_is_a_409_naming_the_schedule(
     [
         ({"starts_at": "2026-12-08T00:00:00Z", "ends_at": "2026-12-07T00:00:00Z"}, "after"),
         ({"ends_at": "2026-12-07T00:00:00"}, "timezone"),
+        ({"ends_at": 1_900_000_000}, "ends_at"),  # not Unix seconds: a string with a zone
         ({"end_action": "explode"}, "end_action"),
         ({"max_relative_loss": 1.0}, "max_relative_loss"),
         ({"min_duration_days": -1}, "min_duration_days"),

@@ -14,6 +14,13 @@ import hotdeals.bandit as bandit
 from hotdeals.bandit import errors
 
 EXPECTED_API = {
+    "Examination",
+    "Uplift",
+    "corrected_posteriors",
+    "effective_impressions",
+    "fit_examination",
+    "fit_examination_batch",
+    "uplift_vs_even",
     "POLICY_NAMES",
     "UCB1",
     "ArmSet",

@@ -1,9 +1,10 @@
-"""Campaign scripting (create-project, add-deal, end-project), stats and export, on SQLite and
-PostgreSQL."""
+"""Campaign scripting (create-project, add-deal, end-project, with schedules and the winner
+rule's settings), stats with its decision panel, and export, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -184,6 +185,68 @@ def test_end_project_without_a_winner(configured: str, sessions: sessionmaker[Se
             ["create-project", "W", "--currency", "euro"],
             "--currency: String should have at most 3 characters",
         ),
+        (
+            ["create-project", "W", "--ends-at", "2030-12-07T00:00"],
+            "--ends-at: Input should have timezone info",
+        ),
+        (
+            ["create-project", "W", "--starts-at", "next week"],
+            "--starts-at: 'next week' is not a date and time (ISO 8601 with a zone",
+        ),
+        (
+            ["create-project", "W", "--ends-at", "2030"],  # not Unix seconds: 1970 is no end
+            "--ends-at: '2030' is not a date and time",
+        ),
+        (
+            [
+                "create-project",
+                "W",
+                "--starts-at",
+                "2030-12-08T00:00Z",
+                "--ends-at",
+                "2030-12-07T00:00Z",
+            ],
+            "--starts-at/--ends-at: the campaign's ends_at (2030-12-07T00:00:00+00:00) must be "
+            "after starts_at (2030-12-08T00:00:00+00:00)",
+        ),
+        (
+            ["create-project", "W", "--end-action", "pause"],
+            "--end-action: Input should be 'stop' or 'rollout'",
+        ),
+        (
+            ["create-project", "W", "--max-relative-loss", "1"],
+            "--max-relative-loss: Input should be less than 1",
+        ),
+        (
+            ["create-project", "W", "--min-duration-days", "-1"],
+            "--min-duration-days: Input should be greater than or equal to 0",
+        ),
+        (
+            ["create-project", "W", "--min-prob-best", "0.5"],
+            "--min-prob-best: Input should be greater than 0.5",
+        ),
+        (
+            ["create-project", "W", "--min-impressions", "-5"],
+            "--min-impressions: Input should be greater than or equal to 0",
+        ),
+        (["add-deal", "1", "Kiwis", "--ends-at", "2030-12-07"], "--ends-at: Input should have"),
+        (
+            ["add-deal", "1", "Kiwis", "--starts-at", "2030-12-08T00:00Z", "--ends-at", "2030"],
+            "--ends-at: '2030' is not a date and time",
+        ),
+        (
+            [
+                "add-deal",
+                "1",
+                "Kiwis",
+                "--starts-at",
+                "2030-12-08T00:00Z",
+                "--ends-at",
+                "2030-12-08T00:00Z",
+            ],
+            "--starts-at/--ends-at: deal 'Kiwis': ends_at (2030-12-08T00:00:00+00:00) must be "
+            "after",
+        ),
         (["add-deal", "999", "Kiwis"], "project 999 does not exist"),
         (["add-deal", "1", "Kiwis", "--price", "free"], "price: Input should be a valid decimal"),
         (["end-project", "999"], "project 999 does not exist"),
@@ -193,6 +256,66 @@ def test_end_project_without_a_winner(configured: str, sessions: sessionmaker[Se
 )
 def test_bad_input_is_one_line_and_exit_2(configured: str, args: list[str], message: str) -> None:
     one_line_error(args, message)
+
+
+def test_create_project_with_a_schedule_and_a_winner_rule(
+    configured: str, sessions: sessionmaker[Session]
+) -> None:
+    project_id = create(
+        "Week 49",
+        "--deal",
+        "Kiwis",
+        "--starts-at",
+        "2030-12-07T00:00:00+01:00",
+        "--ends-at",
+        "2030-12-13T23:59Z",
+        "--end-action",
+        "rollout",
+        "--min-prob-best",
+        "0.9",
+        "--max-relative-loss",
+        "0.005",
+        "--min-impressions",
+        "250",
+        "--min-duration-days",
+        "7",
+        "--position-correction",
+    )
+    with sessions() as session:
+        project = session.get_one(Project, project_id)
+        assert project.starts_at == datetime(2030, 12, 6, 23, tzinfo=UTC)
+        assert project.ends_at == datetime(2030, 12, 13, 23, 59, tzinfo=UTC)
+        assert (project.end_action, project.min_prob_best, project.max_relative_loss) == (
+            "rollout",
+            0.9,
+            0.005,
+        )
+        assert (project.min_impressions, project.min_duration_days) == (250, 7.0)
+        assert project.position_correction
+    plain = create("Week 50", "--no-position-correction")
+    with sessions() as session:
+        project = session.get_one(Project, plain)
+        assert (project.starts_at, project.ends_at, project.end_action) == (None, None, "stop")
+        assert not project.position_correction
+    added = runner.invoke(
+        app,
+        [
+            "add-deal",
+            str(plain),
+            "Figs",
+            "--starts-at",
+            "2030-12-07T00:00Z",
+            "--ends-at",
+            "2030-12-14T00:00Z",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    with sessions() as session:
+        figs = session.get_one(Bandit, int(added.stdout.strip()))
+        assert (figs.starts_at, figs.ends_at) == (
+            datetime(2030, 12, 7, tzinfo=UTC),
+            datetime(2030, 12, 14, tzinfo=UTC),
+        )
 
 
 def test_a_duplicate_deal_and_a_foreign_winner_are_refused(
@@ -221,6 +344,9 @@ def test_stats_shows_the_arm_table_and_the_winner(
     assert before.exit_code == 0, before.output
     assert "no winner yet" in before.stdout
     assert "Dates [new]" in before.stdout  # names are text, never Rich markup
+    assert "decision: No decision yet; leader" in before.stdout
+    assert "rank now: running; runs always" in before.stdout
+    assert "position-corrected" not in before.stdout  # nothing in slot 2 to correct
 
     log_traffic(sessions, project_id, {kiwis: 0.02, figs: 0.30, dates: 0.02}, views=400)
     result = runner.invoke(app, ["stats", str(project_id)])
@@ -232,6 +358,12 @@ def test_stats_shows_the_arm_table_and_the_winner(
     assert f"{clicks / 400:.2%}" in figs_row
     assert "400" in figs_row
     assert f"winner: Figs (bandit {figs}), P(best) = 100.0% (by the winner rule)" in result.stdout
+    assert "decision: Winner: 'Figs' is best with probability 1.00." in result.stdout
+    assert "state:        Winner found" in result.stdout
+    assert "met      P(best) of the leader: 1.00 (needed ≥ 0.95)" in result.stdout
+    assert "met      Leader's impressions: 400 (needed ≥ 100)" in result.stdout
+    assert "forecast:     None needed: the rule has named a winner." in result.stdout
+    assert "clicks vs an even split (95%: " in result.stdout
 
 
 def test_stats_shows_the_winner_the_analyst_chose_on_ending(
@@ -340,3 +472,60 @@ def test_export_refuses_an_unknown_format_or_folder(configured: str, tmp_path: P
         ["export", str(project_id), "--out", str(tmp_path / "no" / "log.csv")],
         "does not exist",
     )
+
+
+def test_stats_prints_the_decision_panel_and_the_corrected_ctrs(
+    configured: str, sessions: sessionmaker[Session]
+) -> None:
+    project_id = create(
+        "Week 3", "--deal", "Kiwis", "--deal", "Figs", "--slots", "2", "--min-impressions", "500"
+    )
+    with sessions() as session:
+        kiwis, figs = (b.bandit_id for b in session.get_one(Project, project_id).bandits)
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    with sessions.begin() as session:  # 200 page views: each deal in each slot 100 times
+        customer = make_user(session, "eve@example.com", "Eve").customer_id
+        shown = [
+            Impression(customer, project_id, bandit, slot, start + timedelta(seconds=view))
+            for view in range(200)
+            for bandit, slot in ((kiwis, 1 + view % 2), (figs, 2 - view % 2))
+        ]
+        ids = log_impressions(session, shown)
+        for transaction_id, impression in zip(ids, shown, strict=True):
+            rate = (0.2 if impression.bandit_id == figs else 0.1) / impression.position
+            if (transaction_id * 7919) % 1000 < rate * 1000:
+                record_click(session, transaction_id, start + timedelta(days=1))
+
+    result = runner.invoke(app, ["stats", str(project_id)])
+    assert result.exit_code == 0, result.output
+    assert "position-corrected: the CTR had each deal always been in slot 1" in result.stdout
+    assert "decision: No decision yet; leader 'Figs'." in result.stdout
+    assert "missing  Leader's impressions: 200 (needed ≥ 500)" in result.stdout
+    assert "forecast:     About " in result.stdout
+    assert "simulated forward from the posteriors".lower() in result.stdout.lower()
+    assert "slots:        slot 1 100%, slot 2 " in result.stdout
+    assert "no winner yet" in result.stdout
+
+    as_json = runner.invoke(app, ["stats", str(project_id), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    body = json.loads(as_json.stdout.strip().splitlines()[-1])
+    assert (body["project_id"], body["status"], body["effective_status"]) == (
+        project_id,
+        "running",
+        "running",
+    )
+    assert body["winner"] is None
+    assert body["decision"]["state"] == "collecting"
+    assert [c["name"] for c in body["decision"]["conditions"]] == [
+        "prob_best",
+        "relative_loss",
+        "leader_impressions",
+    ]
+    assert body["decision"]["forecast"]["paths"] > 0
+    assert body["decision"]["uplift"]["clicks"] == sum(d["clicks"] for d in body["bandits"])
+    assert len(body["examination"]) == 2
+    assert body["examination"][0] == 1.0
+    corrected = {d["bandit_id"]: d["ctr_corrected"] for d in body["bandits"]}
+    assert all(value is not None for value in corrected.values())
+    for deal in body["bandits"]:  # one corrected CTR per row of the second table
+        assert f"{deal['ctr_corrected']:.2%}" in result.stdout

@@ -111,6 +111,16 @@ def test_html_plot_embeds_plotly_and_names_every_policy(tmp_path: Path) -> None:
         (["--arms", "0.1,0.2", "--epsilon", "2"], "epsilon must be in [0, 1]"),
         (["--arms", "0.1,0.2", "--out", "regret.pdf"], "written as .png or .html"),
         (["--arms", "0.1,0.2", "--out", "/no/such/dir/r.png"], "does not exist"),
+        (["--arms", "0.1,0.2", "--min-prob-best", "0.4"], "--min-prob-best must be in (0.5, 1]"),
+        (
+            ["--arms", "0.1,0.2", "--max-relative-loss", "1"],
+            "--max-relative-loss must be in [0, 1)",
+        ),
+        (["--arms", "0.1,0.2", "--min-impressions", "-1"], "--min-impressions must be an integer"),
+        (["--arms", "0.1,0.2", "--examination", "1,x"], "--examination: 'x' is not a number"),
+        (["--arms", "0.1,0.2", "--examination", "1.5"], "each factor must lie in (0, 1], got 1.5"),
+        (["--arms", "0.1,0.2", "--k", "2", "--examination", "1"], "one factor per slot (--k 2)"),
+        (["--arms", "0.1,0.2", "--k", "2", "--examination", "0.5,1"], "must not increase"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
@@ -130,6 +140,78 @@ def test_a_bad_line_in_the_rates_file_is_named(tmp_path: Path) -> None:
     assert f"--arms-file {rates} line 3: 'ten percent' is not a number" in result.stderr
 
 
+def test_the_winner_rule_report_says_when_the_rule_fired_and_on_whom() -> None:
+    result = runner.invoke(app, ["simulate", *SMALL, "--policies", "thompson,uniform"])
+    assert result.exit_code == 0, result.output
+    assert "Winner rule: P(best) >= 0.95 or expected loss < 0.25% of the leader's CTR" in (
+        result.stdout
+    )
+    # 30% against 4% and 2%: every seed names the best arm within 3,000 impressions.
+    rows = [line for line in result.stdout.splitlines() if "3 of 3" in line]
+    assert [row.split()[1] for row in rows] == ["thompson", "uniform"]
+    assert all("0 of 3" in row for row in rows)  # no wrong winner
+
+
+def test_the_rule_report_in_json_follows_the_rule_options() -> None:
+    args = ["simulate", *SMALL, "--json", "--policies", "thompson,uniform"]
+    default = last_json(runner.invoke(app, args).stdout)["winner_rule"]
+    assert default["min_prob_best"] == 0.95
+    assert default["max_relative_loss"] == 0.0025
+    assert default["min_impressions"] == 100
+    assert default["best_arm"] == 2
+    for figures in default["policies"].values():
+        assert figures["decided_share"] == 1.0
+        assert figures["wrong_winners"] == 0
+        assert figures["named"] == 3
+        # The leader needs 100 impressions first; checkpoints come every 15 steps up to 3,000.
+        assert 100 <= figures["median_impressions"] <= figures["p90_impressions"] <= 3000
+    # A floor no run reaches: no seed decides, and the medians are beyond the horizon.
+    never = last_json(runner.invoke(app, [*args, "--min-impressions", "5000"]).stdout)
+    for figures in never["winner_rule"]["policies"].values():
+        assert figures["decided_share"] == 0.0
+        assert figures["median_impressions"] is None
+        assert figures["named"] == 0
+    assert never["policies"] == last_json(runner.invoke(app, args).stdout)["policies"]
+
+
+def test_a_later_floor_decides_later() -> None:
+    args = ["simulate", *SMALL, "--json", "--policies", "uniform", "--max-relative-loss", "0"]
+    early = last_json(runner.invoke(app, args).stdout)["winner_rule"]["policies"]["uniform"]
+    late = last_json(runner.invoke(app, [*args, "--min-impressions", "600"]).stdout)
+    late_uniform = late["winner_rule"]["policies"]["uniform"]
+    # Uniform shows the best arm a third of the time: 600 of its own take ~1,800 steps.
+    assert late_uniform["median_impressions"] >= 1700
+    assert early["median_impressions"] < late_uniform["median_impressions"]
+
+
+def test_the_rule_report_can_be_turned_off() -> None:
+    result = runner.invoke(app, ["simulate", *SMALL, "--no-rule-report"])
+    assert result.exit_code == 0, result.output
+    assert "Winner rule" not in result.stdout
+    quiet = runner.invoke(app, ["simulate", *SMALL, "--no-rule-report", "--json"])
+    assert "winner_rule" not in last_json(quiet.stdout)
+
+
+def test_examination_factors_reach_the_simulation() -> None:
+    # Uniform fills each slot with a random arm: it expects sum_p e_p x mean(rate) clicks a
+    # step against sum_p e_p x (p-th best rate) for the best slate. Rates 0.02, 0.04, 0.30 and
+    # e = (1, 0.5): 0.30 + 0.02 - 1.5 x 0.12 = 0.14 a step, against 0.10 with equal slots.
+    args = ["simulate", *SMALL, "--k", "2", "--policies", "uniform", "--json"]
+    seen = last_json(runner.invoke(app, [*args, "--examination", "1,0.5"]).stdout)
+    plain = last_json(runner.invoke(app, args).stdout)
+    assert seen["policies"]["uniform"]["mean_regret"] == pytest.approx(3000 * 0.14, rel=0.05)
+    assert plain["policies"]["uniform"]["mean_regret"] == pytest.approx(3000 * 0.10, rel=0.05)
+
+
+def test_position_correction_runs_and_still_finds_the_best_arm() -> None:
+    args = ["simulate", *SMALL, "--k", "2", "--examination", "1,0.6", "--json"]
+    result = runner.invoke(app, [*args, "--position-correction", "--policies", "thompson"])
+    assert result.exit_code == 0, result.output
+    payload = last_json(result.stdout)
+    assert payload["policies"]["thompson"]["best_arm_share"] > 0.45  # of 2 slots: at most 0.5
+    assert payload["winner_rule"]["policies"]["thompson"]["wrong_winners"] == 0
+
+
 @pytest.mark.slow
 def test_acceptance_thompson_regret_on_ten_arms() -> None:
     # The figure: 10 arms at 0.01..0.10, horizon 100,000, 10 seeds, one slot.
@@ -147,6 +229,7 @@ def test_acceptance_thompson_regret_on_ten_arms() -> None:
             "--policies",
             "thompson,ucb1,uniform",
             "--json",
+            "--no-rule-report",
         ],
     )
     assert result.exit_code == 0, result.output

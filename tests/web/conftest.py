@@ -18,11 +18,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
-from web_helpers import LiveServer
+from web_helpers import Clock, LiveServer
 
 from hotdeals.app import create_app
 from hotdeals.db.engine import make_engine
 from hotdeals.db.migrate import upgrade_to_head
+from hotdeals.db.types import utcnow
 from tests.conftest import require
 from tests.support.postgres import migrated_postgres
 from tests.support.server import ServerProcess, admin_headers
@@ -47,6 +48,19 @@ REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 def client(configured: str) -> Iterator[TestClient]:
     """The app on the backend's test database; the admin token is ``test-admin-token``."""
     with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock that starts at the real now (campaigns' ``created_at`` are real) and stands still."""
+    return Clock(utcnow())
+
+
+@pytest.fixture
+def clocked(configured: str, clock: Clock) -> Iterator[TestClient]:
+    """Like :func:`client`, with the app reading ``clock`` for schedules and durations."""
+    with TestClient(create_app(clock=clock), raise_server_exceptions=False) as client:
         yield client
 
 

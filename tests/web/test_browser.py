@@ -489,7 +489,86 @@ def test_deactivate_a_deal_and_end_with_the_winner(
     )
     page.get_by_label("Winner").select_option(str(winner["bandit_id"]))
     page.get_by_role("button", name="End campaign").click()
+    # The confirmation step: nothing has ended yet, and it says what the strip will do.
+    expect(page.locator("#confirm-strip")).to_contain_text(
+        f"The strip will roll out '{winner['bandit_name']}'"
+    )
+    assert live_server.api.get(f"/api/projects/{pid}").json()["status"] == "running"
+    page.get_by_role("button", name=f"End and roll out {winner['bandit_name']}").click()
     expect(page.get_by_text(f"the winner is {winner['bandit_name']}")).to_be_visible()
+    rollout = f"'{winner['bandit_name']}' in slot 1, then the other deals by posterior mean"
+    expect(page.locator("#status-notice")).to_contain_text(
+        f"Rolling out: the strip shows {rollout}"
+    )
+    expect(page.locator("#project-status .badge")).to_have_text("rollout")
     stored = live_server.api.get(f"/api/projects/{pid}").json()
     assert (stored["status"], stored["winner_bandit_id"]) == ("ended", winner["bandit_id"])
+    assert stored["effective_status"] == "rollout"
     assert [b["active"] for b in stored["bandits"]] == [False, True, True]
+
+    # What the page says is what the strip's rank call gets: the winner first.
+    ranked = live_server.api.post(
+        f"/api/projects/{pid}/rank", json={"visitor_id": uuid.uuid4().hex}
+    )
+    assert ranked.status_code == 200, ranked.text
+    assert [d["bandit_id"] for d in ranked.json()["deals"]] == [
+        winner["bandit_id"],
+        project["bandits"][2]["bandit_id"],
+    ]
+
+
+def test_cancelling_the_confirmation_ends_nothing(
+    live_server: LiveServer, new_page: NewPage, expect: Any
+) -> None:
+    project = post_project(live_server.api, deals=2)
+    pid = project["project_id"]
+    page = new_page()
+    admin_sign_in(page, live_server)
+    page.goto(live_server.url(f"/admin/projects/{pid}"))
+    page.get_by_label("Winner").select_option("")
+    page.get_by_role("button", name="End campaign").click()
+    expect(page.locator("#confirm-strip")).to_contain_text("The strip will show nothing")
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.locator("#project-status .badge")).to_have_text("running")
+    assert live_server.api.get(f"/api/projects/{pid}").json()["status"] == "running"
+
+
+def test_the_decision_panel_refreshes_without_a_reload(
+    live_server: LiveServer, new_page: NewPage, expect: Any
+) -> None:
+    api = live_server.api
+    project = post_project(api, deals=["Figs", "Kiwis"], slots=1, min_impressions=20)
+    pid = project["project_id"]
+    figs, kiwis = (b["bandit_id"] for b in project["bandits"])
+    page = new_page()
+    admin_sign_in(page, live_server)
+    page.goto(live_server.url(f"/admin/projects/{pid}"))
+    wait_for_refresh(page, expect)
+    page.evaluate("window.stillTheSamePage = true")
+    panel = page.locator("#decision")
+    expect(panel).to_have_attribute("data-state", "collecting")
+    floor = panel.locator('tr[data-condition="leader_impressions"]')
+    expect(floor).to_have_attribute("data-met", "false")
+    expect(panel.locator('[data-decision="uplift"]')).to_have_text(
+        "No impressions in the slots yet."
+    )
+
+    # Figs alone is shown and always clicked: 30 of 30 against Kiwis' untouched prior.
+    assert api.patch(f"/api/bandits/{kiwis}", json={"active": False}).is_success
+    customer = post_user(api, f"d-{uuid.uuid4().hex[:8]}@example.com")
+    for _ in range(30):
+        shown = api.post(f"/api/projects/{pid}/rank", json={"customer_id": customer, "k": 1})
+        assert api.post(f"/api/transactions/{shown.json()['deals'][0]['transaction_id']}/click")
+    assert api.patch(f"/api/bandits/{kiwis}", json={"active": True}).is_success
+    assert stats(api, pid)[figs]["clicks"] == 30
+
+    page.get_by_label("Time buckets").select_option("hour")  # refreshes at once, not in 5 s
+    expect(panel).to_have_attribute("data-state", "winner")
+    expect(panel.locator('[data-decision="state_label"]')).to_have_text("Winner found")
+    expect(panel.locator('[data-decision="summary"]')).to_contain_text(
+        "Winner: 'Figs' is best with probability"
+    )
+    expect(floor).to_have_attribute("data-met", "true")
+    expect(floor.locator('[data-field="value"]')).to_have_text("30")
+    expect(panel.locator('[data-decision="uplift"]')).to_contain_text("clicks vs an even split")
+    assert page.evaluate("window.stillTheSamePage === true")

@@ -153,6 +153,7 @@ def post_targets(client: TestClient) -> list[tuple[str, dict[str, str]]]:
         (f"/admin/projects/{pid}/deals", {"bandit_name": "Forged"}),
         (f"/admin/projects/{pid}/status", {"status": "ended"}),
         (f"/admin/deals/{bid}/active", {"active": "false"}),
+        (f"/admin/deals/{bid}/window", {"ends_at": "2020-01-01T00:00"}),
         ("/admin/logout", {}),
     ]
 
@@ -171,6 +172,8 @@ def test_every_dashboard_form_needs_its_csrf_token(client: TestClient) -> None:
     projects = client.get("/api/projects", headers=ADMIN).json()["items"]
     assert [(p["status"], p["number_of_bandits"]) for p in projects] == [("running", 2)]
     assert all(row["active"] for row in stats(client, projects[0]["project_id"]).values())
+    deals = client.get(f"/api/projects/{projects[0]['project_id']}/bandits", headers=ADMIN).json()
+    assert [d["ends_at"] for d in deals] == [None, None]
     assert "Campaigns" in client.get("/admin").text  # still signed in: logout was refused too
     assert csrf == csrf_of(client.get("/admin").text)
 
@@ -190,7 +193,12 @@ def test_signing_out_without_a_session_just_says_so(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/admin/projects/abc/deals", "/admin/projects/0/status", f"/admin/deals/{2**31}/active"],
+    [
+        "/admin/projects/abc/deals",
+        "/admin/projects/0/status",
+        f"/admin/deals/{2**31}/active",
+        "/admin/deals/abc/window",
+    ],
 )
 def test_a_form_is_refused_before_its_path_is_read(client: TestClient, path: str) -> None:
     """No session: 401; a forged form: 403; only then does a malformed id make a 404."""
@@ -398,8 +406,8 @@ def test_pause_resume_and_end_with_the_winner(client: TestClient) -> None:
     assert "Campaign paused" in post(status="paused").text
     assert client.get(f"/api/projects/{pid}", headers=ADMIN).json()["status"] == "paused"
     assert "Campaign resumed" in post(status="running").text
-    ended = post(status="ended", winner_bandit_id=str(winner))
-    assert "Campaign ended" in ended.text
+    ended = post(status="ended", winner_bandit_id=str(winner), confirm="end")
+    assert "Campaign ended with its winner" in ended.text
     assert "the winner is Deal 1" in ended.text
     stored = client.get(f"/api/projects/{pid}", headers=ADMIN).json()
     assert (stored["status"], stored["winner_bandit_id"]) == ("ended", winner)
@@ -417,7 +425,11 @@ def test_bad_status_changes_are_explained(client: TestClient) -> None:
         ({"status": "archived"}, 400, "Choose pause, resume or end."),
         ({"status": "ended", "winner_bandit_id": "abc"}, 400, "Choose the winner from the list."),
         (
-            {"status": "ended", "winner_bandit_id": str(other["bandits"][0]["bandit_id"])},
+            {
+                "status": "ended",
+                "winner_bandit_id": str(other["bandits"][0]["bandit_id"]),
+                "confirm": "end",
+            },
             400,
             "is not a deal of project",
         ),

@@ -1,4 +1,5 @@
-"""The pages' pure helpers: signatures, form parsing, chart figures and number formats."""
+"""The pages' pure helpers: signatures, form parsing, chart figures, the decision panel's
+words, times and number formats."""
 
 from __future__ import annotations
 
@@ -9,21 +10,31 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hotdeals.config import Settings
 from hotdeals.errors import DuplicateEmail
 from hotdeals.http.state import AppState
 from hotdeals.services import users
 from hotdeals.services.analytics import DealStats, ProjectStats, SeriesPoint, Winner
-from hotdeals.web import arm_table, charts, security
+from hotdeals.services.decisions import Condition, Decision, ForecastView, UpliftView
+from hotdeals.vocabulary import (
+    DEFAULT_MAX_RELATIVE_LOSS,
+    DEFAULT_MIN_PROB_BEST,
+    DEFAULT_POSITION_CORRECTION,
+)
+from hotdeals.web import arm_table, charts, decision_panel, security, windows
 from hotdeals.web.forms import (
     DealForm,
     FormError,
     ProjectForm,
+    WindowForm,
     deal_spec,
     parse_deal_lines,
     parse_id,
     project_spec,
+    window_changes,
 )
 from hotdeals.web.rendering import fmt_interval, fmt_pct
 from hotdeals.web.storefront import sign_in_problems
@@ -148,6 +159,89 @@ def test_a_form_model_is_text_with_the_forms_defaults_and_no_unknown_fields() ->
     assert set(DealForm().model_dump().values()) == {""}
 
 
+def test_the_create_forms_settings_become_the_spec() -> None:
+    spec = project_spec(
+        ProjectForm(
+            project_name="W",
+            starts_at="2030-12-07T00:00",
+            ends_at="2030-12-13T23:59+01:00",
+            end_action="rollout",
+            min_prob_best="97%",
+            max_relative_loss="0.5%",
+            min_impressions="50",
+            min_duration_days="7",
+            position_correction="on",
+        )
+    )
+    assert spec.starts_at == datetime(2030, 12, 7, tzinfo=UTC)
+    assert spec.ends_at == datetime(2030, 12, 13, 22, 59, tzinfo=UTC)  # its offset is kept
+    assert (spec.end_action, spec.min_impressions, spec.min_duration_days) == ("rollout", 50, 7)
+    assert spec.min_prob_best == pytest.approx(0.97)
+    assert spec.max_relative_loss == pytest.approx(0.005)
+    assert spec.position_correction
+    assert project_spec(
+        ProjectForm(project_name="W", max_relative_loss="0.001")
+    ).max_relative_loss == (0.001)
+
+
+def test_a_fresh_create_form_holds_the_services_defaults() -> None:
+    fresh = ProjectForm.fresh()
+    spec = project_spec(fresh.model_copy(update={"project_name": "W"}))
+    assert spec.min_prob_best == DEFAULT_MIN_PROB_BEST
+    assert spec.max_relative_loss == pytest.approx(DEFAULT_MAX_RELATIVE_LOSS)
+    assert (fresh.position_correction == "on") is DEFAULT_POSITION_CORRECTION
+    # Blank settings are the defaults too; an unticked box (no field at all) is off.
+    blank = ProjectForm(project_name="W", min_prob_best=" ", max_relative_loss="", slots="")
+    assert project_spec(blank).min_prob_best == DEFAULT_MIN_PROB_BEST
+    assert not project_spec(ProjectForm(project_name="W")).position_correction
+
+
+def test_times_in_forms_are_utc_and_unreadable_ones_are_named() -> None:
+    deal = deal_spec(DealForm(bandit_name="Figs", starts_at=" 2030-12-07 08:30 ", ends_at=""))
+    assert (deal.starts_at, deal.ends_at) == (datetime(2030, 12, 7, 8, 30, tzinfo=UTC), None)
+    with pytest.raises(FormError) as error:
+        deal_spec(DealForm(bandit_name="", ends_at="Sunday"))
+    assert error.value.messages == [
+        "Ends (UTC): enter a date and time such as 2026-12-07 00:00",
+        "name: String should have at least 1 character",
+    ]
+    assert window_changes(WindowForm(starts_at="2030-12-07")) == {
+        "starts_at": datetime(2030, 12, 7, tzinfo=UTC),
+        "ends_at": None,
+    }
+    with pytest.raises(FormError, match="Starts"):
+        window_changes(WindowForm(starts_at="12/07/2030"))
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_a_time_shown_in_a_form_reads_back_as_the_same_minute(moment: datetime) -> None:
+    assert windows.parse_moment(windows.input_value(moment)) == moment.replace(
+        second=0, microsecond=0
+    )
+
+
+def test_windows_are_half_open_and_worded() -> None:
+    start, end = datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 1, 2, tzinfo=UTC)
+    second = timedelta(seconds=1)
+    assert [
+        windows.deal_state(True, start, end, t) for t in (start - second, start, end - second, end)
+    ] == [
+        "scheduled",
+        "active",
+        "active",
+        "expired",
+    ]
+    assert windows.deal_state(False, start, end, start) == "inactive"
+    assert windows.deal_state(True, None, None, start) == "active"
+    assert windows.window_text(None, None) == "always"
+    assert windows.window_text(start, None) == "from 2030-01-01 00:00 UTC"
+    assert windows.window_text(None, end) == "until 2030-01-02 00:00 UTC"
+    assert windows.window_text(start, end) == "2030-01-01 00:00 to 2030-01-02 00:00 UTC"
+    assert windows.parse_moment("") is None
+    with pytest.raises(ValueError, match="isoformat"):
+        windows.parse_moment("tomorrow")
+
+
 def test_sign_in_refusals_are_worded_for_the_shopper() -> None:
     assert sign_in_problems(users.EmailMissing("no email")) == ["Please enter your email address."]
     assert sign_in_problems(users.NameMissing("no name")) == [
@@ -270,6 +364,154 @@ def test_a_winner_the_analyst_chose_is_worded_as_chosen() -> None:
     assert (
         arm_table.winner_text(stats) == "Deal 2 was chosen as the winner when the campaign ended."
     )
+
+
+# The decision panel ----------------------------------------------------------------------
+
+
+def decision(**changes: Any) -> Decision:
+    base: dict[str, Any] = {
+        "state": "collecting",
+        "summary": "No decision yet; leader 'Deal 1'. Missing: P(best) 0.83 of 0.95.",
+        "showing": "thompson over 2 active deals in 2 slots",
+        "leader_bandit_id": 1,
+        "leader_name": "Deal 1",
+        "conditions": [
+            Condition("prob_best", 0.8312, 0.95, False, "P(best) 0.83 of 0.95"),
+            Condition("relative_loss", 0.0123, 0.0025, False, "expected loss 1.23% ..."),
+            Condition("leader_impressions", 1234.0, 100.0, True, "leader's impressions 1,234"),
+            Condition("duration_days", 2.04, 7.0, False, "running 2.0 of 7 days"),
+        ],
+        "missing": [],
+        "forecast": None,
+        "uplift": None,
+    }
+    return Decision(**{**base, **changes})
+
+
+def forecast(**changes: Any) -> ForecastView:
+    base: dict[str, Any] = {
+        "impressions_median": 1234.0,
+        "impressions_p90": 5678.0,
+        "days_median": 2.34,
+        "days_p90": 12.6,
+        "decided_share": 0.97,
+        "horizon": 100_000,
+        "paths": 32,
+        "computed_at": datetime(2030, 1, 1, 9, 30, tzinfo=UTC),
+    }
+    return ForecastView(**{**base, **changes})
+
+
+def test_each_condition_reads_value_against_threshold() -> None:
+    rows = [decision_panel.condition_row(c) for c in decision().conditions]
+    assert [(r.value, r.needed, r.met) for r in rows] == [
+        ("0.83", "≥ 0.95", False),
+        ("1.23%", "< 0.25%", False),
+        ("1,234", "≥ 100", True),
+        ("2.0", "≥ 7", False),
+    ]
+    off = decision_panel.condition_row(Condition("relative_loss", 0.5, 0.0, False, ""))
+    assert off.needed == "off"
+    nothing = decision_panel.condition_row(Condition("prob_best", float("nan"), 0.95, False, ""))
+    assert nothing.value == "—"
+
+
+@pytest.mark.parametrize(
+    ("changes", "text"),
+    [
+        (
+            {},
+            "About 1,200 more impressions, ~2.3 days at current traffic (90%: 5,700 "
+            "impressions, ~13 days). Simulated forward from the posteriors (32 paths of up to "
+            "100,000 impressions), computed at 2030-01-01 09:30 UTC.",
+        ),
+        (
+            {"days_median": None, "days_p90": None},
+            "About 1,200 more impressions (90%: 5,700 impressions); no traffic in the last 24 "
+            "hours to time it.",
+        ),
+        (
+            {"impressions_p90": None, "days_p90": None, "days_median": 0.2},
+            "About 1,200 more impressions, ~5 hours at current traffic (90%: more than 100,000 "
+            "impressions).",
+        ),
+        (
+            {"impressions_median": None, "impressions_p90": None, "decided_share": 0.31},
+            "Not within 100,000 more impressions on most paths: 31% of them decide.",
+        ),
+    ],
+)
+def test_the_forecast_sentence(changes: dict[str, Any], text: str) -> None:
+    assert decision_panel.forecast_text(decision(forecast=forecast(**changes))).startswith(text)
+
+
+@pytest.mark.parametrize(
+    ("state", "text"),
+    [
+        ("winner", "None needed: the rule has named a winner."),
+        ("no_meaningful_difference", "None needed: the rule has decided."),
+        ("rollout", "None: the campaign has ended."),
+        ("collecting", "None while no deal is being ranked (paused, or none active)."),
+    ],
+)
+def test_without_a_forecast_the_panel_says_why(state: str, text: str) -> None:
+    assert decision_panel.forecast_text(decision(state=state)) == text
+
+
+def test_counts_are_rounded_as_a_forecast_deserves() -> None:
+    assert [decision_panel.about(n) for n in (0, 37.4, 99.6, 123, 1_234, 98_765)] == [
+        "0",
+        "37",
+        "100",
+        "120",
+        "1,200",
+        "99,000",
+    ]
+    assert [decision_panel.days_text(d) for d in (0.01, 0.5, 1.25, 9.94, 12.6)] == [
+        "under an hour",
+        "~12 hours",
+        "~1.2 days",
+        "~9.9 days",
+        "~13 days",
+    ]
+
+
+def test_the_uplift_and_the_slots_in_words() -> None:
+    uplift = UpliftView(clicks=120, even_expected=100.4, gained=19.6, low=-3.2, high=41.5)
+    assert decision_panel.uplift_text(uplift) == (
+        "+20 clicks vs an even split (95%: \u22123 to +42): 120 clicks so far, 100.4 expected "
+        "had every deal been shown equally."
+    )
+    assert decision_panel.uplift_text(None) == "No impressions in the slots yet."
+    assert decision_panel.signed(-0.4) == "0"
+    assert decision_panel.examination_text([1.0, 0.754, 0.6]) == (
+        "slot 1 100%, slot 2 75%, slot 3 60% (fitted from the per-slot counts)."
+    )
+
+
+def test_the_panel_of_a_campaign() -> None:
+    stats = ProjectStats(7, [deal(1, 300, 30)], None, decision(state="winner"), [1.0, 0.7])
+    shown = decision_panel.panel(stats)
+    assert shown is not None
+    assert (shown.state_label, shown.showing) == (
+        "Winner found",
+        "thompson over 2 active deals in 2 slots",
+    )
+    assert [c.name for c in shown.conditions] == [
+        "prob_best",
+        "relative_loss",
+        "leader_impressions",
+        "duration_days",
+    ]
+    assert decision_panel.panel(ProjectStats(7, [], None)) is None
+    assert set(decision_panel.STATE_LABELS) == {
+        "collecting",
+        "winner",
+        "no_meaningful_difference",
+        "rollout",
+        "ended",
+    }
 
 
 # Formats ---------------------------------------------------------------------------------

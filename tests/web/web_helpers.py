@@ -1,5 +1,5 @@
 """Helpers for page tests: the live server, form tokens, the storefront's strip, cookies, the
-API's figures and who the logged impressions belong to.
+API's figures, who the logged impressions belong to, and a clock the tests move.
 
 Campaigns and customers come from ``tests.factories`` (``post_project``, ``post_user``).
 """
@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -131,3 +132,32 @@ def admin_sign_in(client: TestClient) -> str:
 def visitor_token(client: TestClient, path: str = "/") -> str:
     """The storefront form token of this client's visitor cookie."""
     return csrf_of(client.get(path).text)
+
+
+@dataclass
+class Clock:
+    """The app's wall clock in a test (``create_app(settings, clock=...)``): it stands still
+    until the test moves it, so a window's edge is crossed without waiting."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def move(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def api_stats(client: httpx.Client, project_id: int) -> dict[str, Any]:
+    """The whole body of the API's ``/stats``."""
+    response = client.get(f"/api/projects/{project_id}/stats", headers=admin_header(client))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def section(html: str, start: str, end: str) -> str:
+    """The part of a page from the first ``start`` to the next ``end`` after it."""
+    assert start in html, f"{start!r} is not on the page"
+    tail = html[html.index(start) :]
+    return tail[: tail.index(end)]

@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hotdeals.api.schemas import Request, StrictId, StrictK
+from hotdeals.api.schemas import Request
+from hotdeals.api.wire_types import StrictId, StrictK
 from hotdeals.vocabulary import MAX_K, VisitorId
 
 # A token is an id, a time and a signature: far shorter than this; longer is not one of ours.

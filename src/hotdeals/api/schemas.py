@@ -10,18 +10,30 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     EmailStr,
     Field,
-    Strict,
     ValidationInfo,
     model_validator,
 )
 
+from hotdeals.api.wire_types import (
+    StrictBool,
+    StrictEndsAt,
+    StrictEpsilon,
+    StrictId,
+    StrictMaxRelativeLoss,
+    StrictMinDurationDays,
+    StrictMinImpressions,
+    StrictMinProbBest,
+    StrictPrior,
+    StrictSlots,
+    StrictStartsAt,
+)
 from hotdeals.services.schedules import effective_status
 from hotdeals.vocabulary import (
     DEFAULT_CURRENCY,
@@ -37,41 +49,17 @@ from hotdeals.vocabulary import (
     DEFAULT_SLOTS,
     MAX_DEALS_PER_REQUEST,
     MAX_EMAIL,
-    MAX_K,
     Currency,
     Description,
     EffectiveStatus,
     Emoji,
     EndAction,
-    EndsAt,
-    Epsilon,
-    Id,
     ImageUrl,
-    MaxRelativeLoss,
-    MinDurationDays,
-    MinImpressions,
-    MinProbBest,
     Name,
     PolicyName,
     Price,
-    Prior,
     ProjectStatus,
-    Slots,
-    StartsAt,
 )
-
-# Over the wire numbers and booleans are strict ("3" is not 3, 0 is not false); the limits
-# themselves are the vocabulary's.
-StrictId = Annotated[Id, Strict()]
-StrictSlots = Annotated[Slots, Strict()]
-StrictEpsilon = Annotated[Epsilon, Strict()]
-StrictPrior = Annotated[Prior, Strict()]
-StrictMinProbBest = Annotated[MinProbBest, Strict()]
-StrictMinImpressions = Annotated[MinImpressions, Strict()]
-StrictMaxRelativeLoss = Annotated[MaxRelativeLoss, Strict()]
-StrictMinDurationDays = Annotated[MinDurationDays, Strict()]
-StrictBool = Annotated[bool, Strict()]
-StrictK = Annotated[int, Strict(), Field(ge=1, le=MAX_K)]
 
 
 class Request(BaseModel):
@@ -138,8 +126,8 @@ class DealIn(Request):
     emoji: Emoji | None = Field(default=None, examples=["🍓"])
     image_url: ImageUrl | None = None
     active: StrictBool = True
-    starts_at: StartsAt | None = None
-    ends_at: EndsAt | None = None
+    starts_at: StrictStartsAt | None = None
+    ends_at: StrictEndsAt | None = None
 
 
 class DealPatch(Patch):
@@ -162,8 +150,8 @@ class DealPatch(Patch):
     emoji: Emoji | None = None
     image_url: ImageUrl | None = None
     active: StrictBool | None = Field(default=None, description="false deactivates the deal")
-    starts_at: StartsAt | None = None
-    ends_at: EndsAt | None = Field(default=None, description="null removes the end")
+    starts_at: StrictStartsAt | None = None
+    ends_at: StrictEndsAt | None = Field(default=None, description="null removes the end")
 
 
 class BanditOut(BaseModel):
@@ -220,8 +208,8 @@ class ProjectIn(Request):
     min_impressions: StrictMinImpressions = DEFAULT_MIN_IMPRESSIONS
     max_relative_loss: StrictMaxRelativeLoss = DEFAULT_MAX_RELATIVE_LOSS
     min_duration_days: StrictMinDurationDays = DEFAULT_MIN_DURATION_DAYS
-    starts_at: StartsAt | None = None
-    ends_at: EndsAt | None = None
+    starts_at: StrictStartsAt | None = None
+    ends_at: StrictEndsAt | None = None
     end_action: EndAction = Field(
         default=DEFAULT_END_ACTION,
         description="after ends_at: 'stop' ranking, or 'rollout' the leader (no exploration)",
@@ -257,8 +245,8 @@ class ProjectPatch(Patch):
     min_impressions: StrictMinImpressions | None = None
     max_relative_loss: StrictMaxRelativeLoss | None = None
     min_duration_days: StrictMinDurationDays | None = None
-    starts_at: StartsAt | None = None
-    ends_at: EndsAt | None = Field(default=None, description="null removes the end")
+    starts_at: StrictStartsAt | None = None
+    ends_at: StrictEndsAt | None = Field(default=None, description="null removes the end")
     end_action: EndAction | None = None
     position_correction: StrictBool | None = None
     currency: Currency | None = None

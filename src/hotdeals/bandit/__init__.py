@@ -20,6 +20,13 @@ from hotdeals.bandit.errors import (
 )
 from hotdeals.bandit.forecast import Forecast, forecast_decision
 from hotdeals.bandit.policy import Policy, PolicyName
+from hotdeals.bandit.positions import (
+    Examination,
+    corrected_posteriors,
+    effective_impressions,
+    fit_examination,
+    fit_examination_batch,
+)
 from hotdeals.bandit.registry import POLICY_NAMES, make_policy
 from hotdeals.bandit.replay import ReplayResult, replay
 from hotdeals.bandit.simulate import SimulationResult, simulate
@@ -34,6 +41,7 @@ from hotdeals.bandit.stats import (
 from hotdeals.bandit.thompson import ThompsonSampling
 from hotdeals.bandit.ucb1 import UCB1
 from hotdeals.bandit.uniform import Uniform
+from hotdeals.bandit.uplift import Uplift, uplift_vs_even
 from hotdeals.bandit.winner import Verdict, WinnerRule
 
 __all__ = [
@@ -44,6 +52,7 @@ __all__ = [
     "BanditError",
     "Criterion",
     "EpsilonGreedy",
+    "Examination",
     "Forecast",
     "InvalidArmsError",
     "InvalidParameterError",
@@ -57,11 +66,16 @@ __all__ = [
     "ThompsonSampling",
     "Uniform",
     "UnknownPolicyError",
+    "Uplift",
     "Verdict",
     "WinnerRule",
     "arm_statistics",
     "arm_statistics_batch",
+    "corrected_posteriors",
     "credible_interval",
+    "effective_impressions",
+    "fit_examination",
+    "fit_examination_batch",
     "forecast_decision",
     "make_policy",
     "posterior_mean",
@@ -69,4 +83,5 @@ __all__ = [
     "replay",
     "simulate",
     "study_winner_rule",
+    "uplift_vs_even",
 ]

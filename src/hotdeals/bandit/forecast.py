@@ -25,7 +25,7 @@ Cost: each block needs (draws, paths, arms) posterior draws, 320,000 for 10 deal
 1,000 draws; exact Beta draws took 18-27 ms for those here, ~40 blocks reach a horizon of
 1,000,000, over the 0.5 s budget. So each gamma of the Beta ratio is the Wilson-Hilferty cube
 ``d (1 + z / sqrt(9 d))^3`` with ``d = shape - 1/3`` (Marsaglia and Tsang's proposal without its
-rejection step), its total-variation distance to the gamma is 0.032 at shape 1 and falls like
+rejection step); its total-variation distance to the gamma is 0.032 at shape 1 and falls like
 0.02 / shape (0.008 at 3, 0.002 at 10: by quadrature), and shapes below 3 are drawn exactly.
 The standard normals ``z`` are drawn once per path and reused by every block (2.5 ms a block
 instead of 18+): a path's Monte Carlo error then drifts with its posteriors instead of being

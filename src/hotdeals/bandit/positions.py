@@ -16,14 +16,15 @@ impressions are ``sum_p impressions[d, p] * e_p``, and its corrected posterior i
 
 Identifiability. Only the products ``theta_d * e_p`` of (deal, slot) pairs with impressions are
 seen. ``e_p`` is pinned down relative to slot 1 when slot ``p`` is linked to slot 1 through
-deals that were clicked at least once (deal X in slots 1 and 2, deal Y in slots 2 and 3, ...);
-Thompson sampling rotates deals through the slots, so this holds after a few hundred
-impressions. A slot with no such link (no impressions at all, or only deals never clicked)
-carries nothing to fit: it takes the value of the nearest linked slot above it, i.e. it is
-assumed examined as much as the last slot we could measure (slot 1 is always 1). A deal with no
-impressions has no attractiveness (NaN). The maximum-likelihood ``e_p`` of a linked slot that
-never got a click is 0, which EM approaches slowly; early in a campaign treat the fit with the
-caution its counts deserve.
+deals that were clicked at least once (deal X in slots 1 and 2, deal Y in slots 2 and 3, ...),
+and only as precisely as those cross-slot impressions allow: once a bandit's ranking settles,
+deals stop changing slots and the fit stops improving with traffic. A slot with no such link
+(no impressions at all, or only deals never clicked) carries nothing to fit: it takes the value
+of the nearest linked slot above it, i.e. it is assumed examined as much as the last slot we
+could measure (slot 1 is always 1), so a fixed ranking reads as no position effect. A deal with
+no impressions has no attractiveness (NaN). The maximum-likelihood ``e_p`` of a linked slot
+that never got a click is 0: early in a campaign, treat the fit with the caution its counts
+deserve.
 """
 
 from __future__ import annotations

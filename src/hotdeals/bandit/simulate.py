@@ -168,18 +168,22 @@ def simulate(
     shown_rates_block = np.empty((_BLOCK, n_seeds), dtype=np.float64)
     next_observed = 0  # index into checkpoints of the next step to show ``observe``
     policy_order = np.arange(slots, dtype=np.float64)  # sort keys that keep the policy's order
+    shuffling = shuffle_share > 0
+    # The impressions beta counts: the raw ones, or under correction the effective ones.
+    correcting = positions is not None and position_correction
+    counted = positions.effective_pulls if positions is not None and correcting else pulls
 
     for block_start in range(0, horizon, _BLOCK):
         block_steps = min(_BLOCK, horizon - block_start)
         uniforms = rng.random((block_steps, n_seeds, slots))
         if examined is not None:
             uniforms /= examined  # u < rate * e_p  <=>  u / e_p < rate: no extra work per step
-        if shuffle_share > 0:
+        if shuffling:
             shuffled = rng.random((block_steps, n_seeds)) < shuffle_share
             keys = rng.random((block_steps, n_seeds, slots))
         for offset in range(block_steps):
             shown = policy.rank_batch(alpha, beta, seen_pulls, seen_successes, k, rng)
-            if shuffle_share > 0:
+            if shuffling:
                 in_order = np.where(shuffled[offset, :, np.newaxis], keys[offset], policy_order)
                 shown = np.take_along_axis(shown, np.argsort(in_order, axis=1), axis=1)
             shown_rates = rates[shown]
@@ -196,11 +200,9 @@ def simulate(
                 if batch > 1:
                     seen_pulls, seen_successes = pulls.copy(), successes.copy()
                 np.add(successes, 1.0, out=alpha)
-                if positions is not None and position_correction:
-                    np.subtract(positions.effective_pulls, successes, out=beta)
+                np.subtract(counted, successes, out=beta)
+                if correcting:
                     np.maximum(beta, 0.0, out=beta)
-                else:
-                    np.subtract(pulls, successes, out=beta)
                 beta += 1.0
             if observe is not None and block_start + offset + 1 == checkpoints[next_observed]:
                 next_observed = min(next_observed + 1, len(checkpoints) - 1)
@@ -233,7 +235,7 @@ class _SlotCounters:
     """Per-seed (arms, slots) counters and, under position correction, the effective pulls.
 
     The effective pulls are kept up to date on every impression with the current fit (one
-    fancy-index add), and rebuilt from the counters whenever the fit is renewed.
+    fancy-index add), and rebuilt in place from the counters whenever the fit is renewed.
     """
 
     def __init__(
@@ -261,7 +263,7 @@ class _SlotCounters:
             self.examination = fit_examination_batch(
                 self.pulls, self.clicks, tol=_REFIT_TOL, start=first
             )
-            self.effective_pulls = np.einsum("sap,sp->sa", self.pulls, self.examination)
+            np.einsum("sap,sp->sa", self.pulls, self.examination, out=self.effective_pulls)
 
     def fit(self) -> FloatArray:
         """(seeds, slots): each seed's PBM examination fit on its counters so far."""

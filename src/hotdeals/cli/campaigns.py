@@ -7,25 +7,35 @@ does it. The new id is the only thing printed on standard output, so that a scri
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from hotdeals.cli.common import database, err, out, reports_errors
+from hotdeals.errors import InvalidRequest
 from hotdeals.services import projects
+from hotdeals.services.schedules import check_window
 from hotdeals.services.specs import DealSpec, ProjectSpec, validated
 from hotdeals.vocabulary import (
     DEFAULT_CURRENCY,
+    DEFAULT_END_ACTION,
     DEFAULT_EPSILON,
+    DEFAULT_MAX_RELATIVE_LOSS,
+    DEFAULT_MIN_DURATION_DAYS,
+    DEFAULT_MIN_IMPRESSIONS,
+    DEFAULT_MIN_PROB_BEST,
     DEFAULT_POLICY,
+    DEFAULT_POSITION_CORRECTION,
     DEFAULT_SLOTS,
     MAX_SLOTS,
+    EndAction,
     PolicyName,
     ProjectStatus,
 )
 
-__all__ = ["add_deal", "create_project", "end_project", "parse_deal"]
+__all__ = ["add_deal", "create_project", "end_project", "parse_deal", "parse_moment"]
 
 # How each field is called on the command line; the limits are the vocabulary's (the API's).
 LABELS = {
@@ -35,11 +45,37 @@ LABELS = {
     "epsilon": "--epsilon",
     "slots": "--slots",
     "currency": "--currency",
+    "min_prob_best": "--min-prob-best",
+    "max_relative_loss": "--max-relative-loss",
+    "min_impressions": "--min-impressions",
+    "min_duration_days": "--min-duration-days",
+    "starts_at": "--starts-at",
+    "ends_at": "--ends-at",
+    "end_action": "--end-action",
+    "position_correction": "--position-correction",
     "bandit_name": "deal name",
     "description": "--description",
     "price": "price",
     "emoji": "emoji",
 }
+# Times are ISO 8601 with a zone: a naive time would be read in the server's zone, which the
+# person scripting a campaign cannot see, so the specs refuse one.
+WHEN = "ISO 8601 with a zone, e.g. 2026-12-07T00:00:00+01:00 or 2026-12-07T00:00Z"
+WINDOW = "--starts-at/--ends-at:"
+
+
+def parse_moment(text: str | None, option: str) -> datetime | None:
+    """An ISO 8601 date and time as typed, its zone checked later by the spec.
+
+    Read here rather than by the spec because the spec, made for JSON, also takes a bare number
+    as Unix seconds: ``--ends-at 2030`` would end a campaign in 1970.
+    """
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidRequest(f"{option}: {text!r} is not a date and time ({WHEN})") from None
 
 
 def parse_deal(text: str) -> DealSpec:
@@ -75,10 +111,47 @@ def create_project(
     currency: Annotated[
         str, typer.Option(help="ISO 4217 code of the deals' prices, e.g. EUR, GBP.")
     ] = DEFAULT_CURRENCY,
+    starts_at: Annotated[
+        str | None, typer.Option(help=f"When ranking starts ({WHEN}); default: at once.")
+    ] = None,
+    ends_at: Annotated[
+        str | None, typer.Option(help=f"When ranking ends, exclusive ({WHEN}); default: never.")
+    ] = None,
+    end_action: Annotated[
+        str,
+        typer.Option(
+            help=f"After --ends-at: {' or '.join(EndAction)} (roll out the leader in slot 1, "
+            "then the rest by posterior mean)."
+        ),
+    ] = DEFAULT_END_ACTION,
+    min_prob_best: Annotated[
+        float, typer.Option(help="Winner rule: the leader's P(best) that names it.")
+    ] = DEFAULT_MIN_PROB_BEST,
+    max_relative_loss: Annotated[
+        float,
+        typer.Option(
+            help="Winner rule: or the leader's expected loss below this share of its CTR "
+            "(0 turns it off)."
+        ),
+    ] = DEFAULT_MAX_RELATIVE_LOSS,
+    min_impressions: Annotated[
+        int, typer.Option(help="Winner rule: impressions the leader needs first.")
+    ] = DEFAULT_MIN_IMPRESSIONS,
+    min_duration_days: Annotated[
+        float, typer.Option(help="Winner rule: days the campaign must run first (e.g. 7).")
+    ] = DEFAULT_MIN_DURATION_DAYS,
+    position_correction: Annotated[
+        bool,
+        typer.Option(
+            "--position-correction/--no-position-correction",
+            help="Rank by position-corrected posteriors (slot effects fitted from the log).",
+        ),
+    ] = DEFAULT_POSITION_CORRECTION,
 ) -> None:
     """Create a running campaign with its deals and print its project_id.
 
     Example: hotdeals create-project "Week 48" --deal "Kiwis:0.99:🥝" --deal Figs
+    --ends-at 2026-12-06T23:59+01:00 --end-action rollout
     """
     deals = [parse_deal(text) for text in deal or []]
     values = {
@@ -88,9 +161,18 @@ def create_project(
         "epsilon": epsilon,
         "slots": slots,
         "currency": currency,
+        "starts_at": parse_moment(starts_at, "--starts-at"),
+        "ends_at": parse_moment(ends_at, "--ends-at"),
+        "end_action": end_action,
+        "min_prob_best": min_prob_best,
+        "max_relative_loss": max_relative_loss,
+        "min_impressions": min_impressions,
+        "min_duration_days": min_duration_days,
+        "position_correction": position_correction,
         "bandits": deals,
     }
     spec = validated(ProjectSpec, values, labels=LABELS)
+    check_window(spec.starts_at, spec.ends_at, f"{WINDOW} the campaign's")
     with database() as (_, sessions), sessions.begin() as session:
         project = projects.create_project(session, spec)
         project_id = project.project_id
@@ -109,13 +191,29 @@ def add_deal(
     price: Annotated[str | None, typer.Option(help="Price, e.g. 0.89.")] = None,
     emoji: Annotated[str | None, typer.Option(help="Picture of the deal, e.g. 🫚.")] = None,
     description: Annotated[str | None, typer.Option(help="Text under the deal.")] = None,
+    starts_at: Annotated[
+        str | None, typer.Option(help=f"When the deal is first ranked ({WHEN}).")
+    ] = None,
+    ends_at: Annotated[
+        str | None, typer.Option(help=f"When the deal stops being ranked, exclusive ({WHEN}).")
+    ] = None,
 ) -> None:
-    """Add a deal to a campaign and print its bandit_id; it is explored at once.
+    """Add a deal to a campaign and print its bandit_id; it is explored at once (inside its
+    window, if it has one).
 
     Example: hotdeals add-deal 1 "Ginger -40%" --price 0.89 --emoji 🫚
+    --ends-at 2026-12-06T23:59+01:00
     """
-    values = {"bandit_name": name, "price": price, "emoji": emoji, "description": description}
+    values = {
+        "bandit_name": name,
+        "price": price,
+        "emoji": emoji,
+        "description": description,
+        "starts_at": parse_moment(starts_at, "--starts-at"),
+        "ends_at": parse_moment(ends_at, "--ends-at"),
+    }
     spec = validated(DealSpec, values, labels=LABELS)
+    check_window(spec.starts_at, spec.ends_at, f"{WINDOW} deal {spec.bandit_name!r}:")
     with database() as (_, sessions), sessions.begin() as session:
         bandit = projects.add_bandit(session, project_id, spec)
         bandit_id = bandit.bandit_id

@@ -1,60 +1,102 @@
 """``hotdeals stats`` and ``hotdeals export``: a campaign's figures and its raw log, offline.
 
-The same statistics as the dashboard (``services.analytics.project_stats``), so a terminal and
-the browser never disagree; the export streams the log in batches, so it works on any size.
+The same statistics and decision panel as the dashboard (``services.analytics.project_stats``),
+so a terminal and the browser never disagree; the export streams the log in batches, so it
+works on any size.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from pydantic import TypeAdapter
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from hotdeals.cli.common import database, out, reports_errors
+from hotdeals.cli.decision_report import print_decision
 from hotdeals.cli.progress import progress_bar
 from hotdeals.cli.tables import print_table
 from hotdeals.config import get_settings
+from hotdeals.db.types import utcnow
 from hotdeals.errors import InvalidRequest
-from hotdeals.services.analytics import DealStats, project_stats
+from hotdeals.services.analytics import DealStats, ProjectStats, project_stats
+from hotdeals.services.decisions import ForecastCache
 from hotdeals.services.export import count_transactions, export_csv, export_parquet
 from hotdeals.services.projects import get_project
+from hotdeals.services.schedules import effective_status
+from hotdeals.web.windows import window_text
 
 __all__ = ["export", "stats"]
 
 Format = Literal["csv", "parquet"]
 _HEADERS = ("impr.", "clicks", "CTR", "mean", "95% interval", "P(best)", "exp. loss", "24h")
+# Position-corrected figures, when there are any: each impression counts as its slot's
+# examination probability, so the CTR reads as if the deal had always been in slot 1.
+_CORRECTED_TITLE = "position-corrected: the CTR had each deal always been in slot 1"
+_CORRECTED = ("CTR", "95% interval")
+# The figures as the API's ``GET /api/projects/{id}/stats`` sends them (NaN as null).
+_STATS = TypeAdapter(ProjectStats)
 _SUFFIX_FORMATS: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
 @reports_errors
 def stats(
     project_id: Annotated[int, typer.Argument(help="The campaign's project_id.")],
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON object (last line) instead: the API's /stats body, and the "
+            "campaign's stored and effective status.",
+        ),
+    ] = False,
 ) -> None:
-    """Show a campaign's per-deal table, as on the dashboard, and its winner if there is one.
+    """Show a campaign's per-deal table and decision panel, as on the dashboard, and its
+    winner if there is one.
 
     Example: hotdeals stats 1
     """
+    now = utcnow()
     with database() as (_, sessions), sessions.begin() as session:
         project = get_project(session, project_id)
-        figures = project_stats(session, project_id, draws=get_settings().hotdeals_stats_draws)
+        figures = project_stats(
+            session,
+            project_id,
+            draws=get_settings().hotdeals_stats_draws,
+            now=now,
+            forecasts=ForecastCache(),
+        )
+        effective = effective_status(
+            project.status,
+            has_winner=project.winner_bandit_id is not None,
+            starts_at=project.starts_at,
+            ends_at=project.ends_at,
+            end_action=project.end_action,
+            now=now,
+        )
         title = (
             f"project {project.project_id} {escape(repr(project.project_name))}: {project.status}, "
             f"policy {project.policy}, {project.slots} slot(s)"
         )
-        rule = (project.min_prob_best, project.min_impressions)
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column("id", justify="right", no_wrap=True)
-    table.add_column("deal", min_width=12)
-    for header in _HEADERS:
-        table.add_column(header, justify="right", no_wrap=True)
-    for deal in figures.bandits:
-        table.add_row(*_row(deal))
-    print_table(table)
+        schedule = f"runs {window_text(project.starts_at, project.ends_at)}"
+        if project.ends_at is not None:
+            schedule += f", then {project.end_action}"
+    if json_output:
+        body = json.loads(_STATS.dump_json(figures))
+        typer.echo(json.dumps({**body, "status": project.status, "effective_status": effective}))
+        return
+    print_table(_table(title, _HEADERS, [_row(deal) for deal in figures.bandits]))
+    if any(d.ctr_corrected is not None for d in figures.bandits):
+        rows = [_corrected_row(deal) for deal in figures.bandits]
+        print_table(_table(_CORRECTED_TITLE, _CORRECTED, rows))
+    out.print(f"rank now: {effective}; {schedule}", highlight=False)
+    print_decision(figures)
     if figures.winner is not None:
         winner = figures.winner
         how = "chosen by the analyst" if winner.chosen else "by the winner rule"
@@ -64,11 +106,7 @@ def stats(
             highlight=False,
         )
     else:
-        out.print(
-            f"no winner yet: the rule needs P(best) >= {rule[0]:.0%} and at least {rule[1]:,} "
-            "impressions on every active deal",
-            highlight=False,
-        )
+        out.print("no winner yet", highlight=False)
 
 
 @reports_errors
@@ -115,11 +153,25 @@ def _format(given: str | None, path: Path) -> Format:
     return found
 
 
+def _table(title: str, headers: tuple[str, ...], rows: list[list[str | Text]]) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("deal", min_width=12)
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _name(deal: DealStats) -> Text:
+    return Text(deal.bandit_name if deal.active else f"{deal.bandit_name} (inactive)")
+
+
 def _row(deal: DealStats) -> list[str | Text]:
-    name = deal.bandit_name if deal.active else f"{deal.bandit_name} (inactive)"
     return [
         str(deal.bandit_id),
-        Text(name),
+        _name(deal),
         f"{deal.impressions:,}",
         f"{deal.clicks:,}",
         f"{deal.ctr:.2%}",
@@ -128,4 +180,14 @@ def _row(deal: DealStats) -> list[str | Text]:
         "-" if deal.prob_best is None else f"{deal.prob_best:.1%}",
         "-" if deal.expected_loss is None else f"{deal.expected_loss:.2%}",
         f"{deal.share_last_24h:.0%}",
+    ]
+
+
+def _corrected_row(deal: DealStats) -> list[str | Text]:
+    low, high = deal.ci_low_corrected, deal.ci_high_corrected
+    return [
+        str(deal.bandit_id),
+        _name(deal),
+        "-" if deal.ctr_corrected is None else f"{deal.ctr_corrected:.2%}",
+        "-" if low is None or high is None else f"{low:.1%}-{high:.1%}",
     ]

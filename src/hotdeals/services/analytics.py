@@ -152,8 +152,14 @@ def project_stats(
         total_recent,
         now,
     )
+    # Its own generators (seeded from the counts as well): the forecast draws only when its
+    # cache misses, and must not shift the uplift's draws when it does.
     decision = build_decision(
-        reading, forecasts or ForecastCache(), np.random.default_rng(seed), draws
+        reading,
+        forecasts or ForecastCache(),
+        forecast_rng=np.random.default_rng([*seed, 1]),
+        uplift_rng=np.random.default_rng([*seed, 2]),
+        draws=draws,
     )
     winner: Winner | None = None
     if project.winner_bandit_id is not None:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import numpy as np
@@ -109,31 +109,36 @@ class ForecastCache:
 def conditions_of(
     verdict: Verdict, rule: WinnerRule, elapsed_days: float, min_days: float
 ) -> list[Condition]:
-    """The rule's conditions with their values, thresholds and texts (duration only if set)."""
-    found = [
-        Condition(
-            "prob_best",
-            verdict.prob_best,
-            rule.min_prob_best,
-            verdict.prob_best_met,
-            f"P(best) {verdict.prob_best:.2f} of {rule.min_prob_best:.2f}",
-        ),
-        Condition(
-            "relative_loss",
-            verdict.relative_loss,
-            rule.max_relative_loss,
-            verdict.loss_met,
-            f"expected loss {verdict.relative_loss:.2%} of the leader's CTR, "
-            f"needs under {rule.max_relative_loss:.2%}",
-        ),
-        Condition(
-            "leader_impressions",
-            float(verdict.leader_impressions),
-            float(rule.min_impressions),
-            verdict.floor_met,
-            f"leader's impressions {verdict.leader_impressions:,} of {rule.min_impressions:,}",
-        ),
-    ]
+    """The rule's conditions with their values, thresholds and texts (duration only if set);
+    none but the duration without an active deal to lead."""
+    found = (
+        []
+        if verdict.leader is None
+        else [
+            Condition(
+                "prob_best",
+                verdict.prob_best,
+                rule.min_prob_best,
+                verdict.prob_best_met,
+                f"P(best) {verdict.prob_best:.2f} of {rule.min_prob_best:.2f}",
+            ),
+            Condition(
+                "relative_loss",
+                verdict.relative_loss,
+                rule.max_relative_loss,
+                verdict.loss_met,
+                f"expected loss {verdict.relative_loss:.2%} of the leader's CTR, "
+                f"needs under {rule.max_relative_loss:.2%}",
+            ),
+            Condition(
+                "leader_impressions",
+                float(verdict.leader_impressions),
+                float(rule.min_impressions),
+                verdict.floor_met,
+                f"leader's impressions {verdict.leader_impressions:,} of {rule.min_impressions:,}",
+            ),
+        ]
+    )
     if min_days > 0:
         found.append(
             Condition(
@@ -145,6 +150,11 @@ def conditions_of(
             )
         )
     return found
+
+
+def moment(at: datetime) -> str:
+    """A time as the pages write it: ``2026-12-07 00:00 UTC``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def elapsed_days(project: Project, now: datetime) -> float:
@@ -175,7 +185,12 @@ class Reading:
 
 
 def build_decision(
-    reading: Reading, forecasts: ForecastCache, rng: np.random.Generator, draws: int
+    reading: Reading,
+    forecasts: ForecastCache,
+    *,
+    forecast_rng: np.random.Generator,
+    uplift_rng: np.random.Generator,
+    draws: int,
 ) -> Decision:
     """The panel: the rule's progress, the forecast while undecided, the uplift, the strip."""
     project, verdict, rule = reading.project, reading.verdict, reading.rule
@@ -183,14 +198,14 @@ def build_decision(
     conditions = conditions_of(verdict, rule, days, project.min_duration_days)
     duration_met = days >= project.min_duration_days
     missing = [c.text for c in conditions if not c.met and c.name != "relative_loss"]
-    if not (verdict.prob_best_met or verdict.loss_met):
+    if verdict.leader is not None and not (verdict.prob_best_met or verdict.loss_met):
         # Either condition decides: missing is "P(best) ... or expected loss ...", said once.
         missing = [f"{conditions[0].text} (or {conditions[1].text})", *missing[1:]]
     leader = None if verdict.leader is None else reading.live[verdict.leader]
     state = _state(reading, verdict.winner is not None and duration_met)
     forecast = None
     if state == "collecting" and leader is not None and reading.status in _FORECAST_WHEN:
-        forecast = _forecast(reading, forecasts, rng, days)
+        forecast = _forecast(reading, forecasts, forecast_rng, days)
     return Decision(
         state=state,
         summary=_summary(state, reading, leader, missing),
@@ -200,7 +215,7 @@ def build_decision(
         conditions=conditions,
         missing=[] if state != "collecting" else missing,
         forecast=forecast,
-        uplift=_uplift(reading, rng, draws),
+        uplift=_uplift(reading, uplift_rng, draws),
     )
 
 
@@ -242,7 +257,7 @@ def _showing(reading: Reading) -> str:
     """What rank answers now, in words."""
     project, status = reading.project, reading.status
     if status == EffectiveStatus.SCHEDULED and project.starts_at is not None:
-        return f"nothing until the campaign starts at {project.starts_at.isoformat()}"
+        return f"nothing until the campaign starts at {moment(project.starts_at)}"
     if status == EffectiveStatus.PAUSED:
         return "nothing while the campaign is paused"
     if status == EffectiveStatus.ENDED:

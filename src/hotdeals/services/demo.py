@@ -26,6 +26,7 @@ from hotdeals.db.types import utcnow
 from hotdeals.errors import InvalidRequest
 from hotdeals.services import ranking
 from hotdeals.services.projects import create_project
+from hotdeals.services.slot_effects import ExaminationFits
 from hotdeals.services.specs import DealSpec, ProjectSpec
 from hotdeals.services.users import create_user, find_user_by_email
 
@@ -121,6 +122,9 @@ def seed_demo(
 
     moments = _traffic_times(rng, start, end, plan.ranks)
     impressions = clicks = 0
+    # The slots' examination is refitted every 500 ranks of the simulated week (the rank path
+    # refits every 30 s): the fits' clock counts impressions here.
+    fits = ExaminationFits(ttl_s=500 * 3, clock=lambda: impressions)
     for first in range(0, plan.ranks, plan.ranks_per_transaction):
         with sessions.begin() as session:
             # Holding the project keeps it in the session's identity map (a weak one), so
@@ -128,7 +132,9 @@ def seed_demo(
             project = session.get_one(Project, project_id)
             for at in moments[first : first + plan.ranks_per_transaction]:
                 customer = customer_ids[int(rng.integers(len(customer_ids)))]
-                shown = ranking.rank_deals(session, project.project_id, customer, rng, at=at)
+                shown = ranking.rank_deals(
+                    session, project.project_id, customer, rng, at=at, fits=fits
+                )
                 impressions += len(shown.deals)
                 for deal in shown.deals:
                     if rng.random() < rates[deal.bandit_id]:

@@ -217,6 +217,7 @@ class LearningLoop:
                     k=k,
                     idempotency_key=idempotency_key,
                     now=self.clock(),
+                    fits=self.snapshots.fits,
                 )
 
         try:

@@ -28,6 +28,7 @@ from hotdeals.errors import (
     ProjectNotRunning,
     UserNotFound,
 )
+from hotdeals.services.slot_effects import ExaminationFits
 from hotdeals.services.snapshot import (
     DISPLAY_COLUMNS,
     SERVING,
@@ -150,6 +151,7 @@ def rank_deals(
     idempotency_key: str | None = None,
     at: datetime | None = None,
     now: datetime | None = None,
+    fits: ExaminationFits | None = None,
 ) -> Ranking:
     """Order the running project's active deals for one customer and log the top k shown.
 
@@ -157,11 +159,12 @@ def rank_deals(
     back-dated history and whenever the fast path is in doubt (a paused project, no active
     deals, a deal deactivated since its snapshot). ``at`` back-dates the impressions (demo
     history, imports); ``now`` is the clock the schedules are read against (default: ``at``, else
-    the wall clock). An ``idempotency_key`` is claimed first, so a concurrent request with the
+    the wall clock); ``fits`` reuses a recent examination fit (position correction). An
+    ``idempotency_key`` is claimed first, so a concurrent request with the
     same key (on either path, in any process) waits for this transaction and then replays what
     it committed; a key already taken replays its ranking whatever the project's state now.
     """
-    snapshot = load_snapshot(session, project_id)
+    snapshot = load_snapshot(session, project_id, fits)
     if session.get(User, customer_id) is None:
         raise UserNotFound(f"customer {customer_id} does not exist")
     if idempotency_key is not None:

@@ -19,7 +19,7 @@ from hotdeals.bandit import ArmSet, Policy, make_policy
 from hotdeals.db.models import Bandit, Project
 from hotdeals.errors import ProjectNotFound
 from hotdeals.services.schedules import effective_status, in_window
-from hotdeals.services.slot_effects import slot_effects
+from hotdeals.services.slot_effects import ExaminationFits, slot_effects
 from hotdeals.vocabulary import DEFAULT_CURRENCY, EffectiveStatus, EndAction
 
 
@@ -86,12 +86,14 @@ class ProjectSnapshot:
 SERVING = frozenset({EffectiveStatus.RUNNING, EffectiveStatus.ROLLOUT})
 
 
-def load_snapshot(session: Session, project_id: int) -> ProjectSnapshot:
+def load_snapshot(
+    session: Session, project_id: int, fits: ExaminationFits | None = None
+) -> ProjectSnapshot:
     """The project's status, policy and active arms' posteriors, or :class:`ProjectNotFound`.
 
     With ``position_correction`` on a campaign of several slots, the posteriors are the
     position-corrected ones (:mod:`hotdeals.services.slot_effects`: one more read of deals x
-    slots rows and a small EM fit per load, i.e. every snapshot TTL per process).
+    slots rows per load; the examination fit is reused from ``fits`` when given).
     """
     project = session.get(Project, project_id)
     if project is None:
@@ -115,7 +117,7 @@ def load_snapshot(session: Session, project_id: int) -> ProjectSnapshot:
     alpha = np.array([r.alpha for r in rows], dtype=np.float64)
     beta = np.array([r.beta for r in rows], dtype=np.float64)
     if project.position_correction and project.slots > 1 and rows:
-        effects = slot_effects(session, arm_ids, project.slots)
+        effects = slot_effects(session, arm_ids, project.slots, project_id=project_id, fits=fits)
         if effects.examination is not None:
             alpha, beta = effects.corrected(project.prior_alpha, project.prior_beta)
     windows = tuple((r.starts_at, r.ends_at) for r in rows)

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.db.models import Bandit, Project
+from hotdeals.services.slot_effects import ExaminationFits
 from hotdeals.services.snapshot import ProjectSnapshot, load_snapshot
 
 
@@ -35,6 +36,7 @@ class SnapshotCache:
         self.ttl = ttl
         self.clock = clock
         self._entries: dict[int, tuple[float, ProjectSnapshot]] = {}
+        self.fits = ExaminationFits()
         # Bumped by every forget: a load that overlapped a change must not cache what it read.
         self._generation: dict[int, int] = {}
         event.listen(sessions, "after_flush", self._note_changes)
@@ -53,7 +55,7 @@ class SnapshotCache:
         loaded_at = self.clock()
         generation = self._generation.get(project_id, 0)
         with self.sessions() as session:
-            snapshot = load_snapshot(session, project_id)
+            snapshot = load_snapshot(session, project_id, self.fits)
         if self._generation.get(project_id, 0) == generation:
             self._entries[project_id] = (loaded_at, snapshot)
         return snapshot

@@ -6,11 +6,12 @@ the same before and after a refresh; the colour of a row is its deal's colour in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hotdeals.services.analytics import ProjectStats
+from hotdeals.services.analytics import DealStats, ProjectStats
 from hotdeals.web.charts import styles
-from hotdeals.web.rendering import fmt_int, fmt_interval, fmt_pct
+from hotdeals.web.rendering import DASH, fmt_int, fmt_interval, fmt_pct
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,20 +25,73 @@ class ArmRow:
     cells: dict[str, str]
 
 
-ROW_FIELDS = (
-    "impressions",
-    "clicks",
-    "ctr",
-    "interval",
-    "prob_best",
-    "expected_loss",
-    "share_24h",
-    "state",
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of the table: its cell's field, its heading, and what the heading means."""
+
+    field: str
+    heading: str
+    title: str = ""
+    corrected: bool = False
+    numeric: bool = True
+
+
+COLUMNS = (
+    Column("impressions", "Impressions"),
+    Column("clicks", "Clicks"),
+    Column("ctr", "CTR"),
+    Column("interval", "95% interval", "95% credible interval of the click-through rate"),
+    Column(
+        "ctr_corrected",
+        "CTR in slot 1",
+        "Position-corrected CTR: each impression counts as its slot's examination "
+        "probability, so this is the deal's click-through rate had it always been in slot 1",
+        corrected=True,
+    ),
+    Column(
+        "interval_corrected",
+        "95% (slot 1)",
+        "95% credible interval of the position-corrected click-through rate",
+        corrected=True,
+    ),
+    Column("prob_best", "P(best)", "Probability to be the best deal"),
+    Column(
+        "expected_loss",
+        "Expected loss",
+        "Click-through rate given up if this deal is declared the winner and it is not the best",
+    ),
+    Column("share_24h", "Last 24 h share"),
+    Column(
+        "state",
+        "State",
+        "active; inactive (switched off); scheduled or expired (outside its window)",
+        numeric=False,
+    ),
 )
+ROW_FIELDS = tuple(column.field for column in COLUMNS)
 
 
-def arm_rows(stats: ProjectStats) -> list[ArmRow]:
+def columns(corrected: bool) -> list[Column]:
+    """The table's columns: the position-corrected pair only when ``corrected``."""
+    return [c for c in COLUMNS if corrected or not c.corrected]
+
+
+def shows_corrected(stats: ProjectStats, slots: int) -> bool:
+    """Whether the table carries the corrected columns: a campaign of several slots (whose
+    figures get a correction once slot 2 has traffic), or any corrected figure at all."""
+    return slots > 1 or any(d.ctr_corrected is not None for d in stats.bandits)
+
+
+def _corrected_interval(deal: DealStats) -> str:
+    if deal.ci_low_corrected is None or deal.ci_high_corrected is None:
+        return DASH
+    return fmt_interval(deal.ci_low_corrected, deal.ci_high_corrected)
+
+
+def arm_rows(stats: ProjectStats, states: Mapping[int, str] | None = None) -> list[ArmRow]:
+    """One row per deal; ``states`` words each deal's state (its window), else active or not."""
     palette = styles([d.bandit_id for d in stats.bandits])
+    states = states or {}
     return [
         ArmRow(
             bandit_id=d.bandit_id,
@@ -49,10 +103,12 @@ def arm_rows(stats: ProjectStats) -> list[ArmRow]:
                 "clicks": fmt_int(d.clicks),
                 "ctr": fmt_pct(d.ctr, 2),
                 "interval": fmt_interval(d.ci_low, d.ci_high),
+                "ctr_corrected": fmt_pct(d.ctr_corrected, 2),
+                "interval_corrected": _corrected_interval(d),
                 "prob_best": fmt_pct(d.prob_best),
                 "expected_loss": fmt_pct(d.expected_loss, 2),
                 "share_24h": fmt_pct(d.share_last_24h),
-                "state": "active" if d.active else "inactive",
+                "state": states.get(d.bandit_id, "active" if d.active else "inactive"),
             },
         )
         for d in stats.bandits

@@ -1,16 +1,16 @@
 """The dashboard's two pages: the campaign list (with its create form) and one campaign's page.
 
-Both are read from the services (:mod:`hotdeals.services.projects`, the figures from
-:mod:`hotdeals.services.analytics`) and shown to a signed-in analyst only
-(:mod:`.dashboard_auth`); the controls (:mod:`.dashboard_controls`) render them again with a
-form's errors and values when a change is refused.
+Both are read from the services (:mod:`hotdeals.services.projects`, the figures and the
+decision panel from :mod:`hotdeals.services.analytics`) at the app's clock, and shown to a
+signed-in analyst only (:mod:`.dashboard_auth`); the controls (:mod:`.dashboard_controls`,
+:mod:`.dashboard_end`) render them again with a form's errors and values when a change is
+refused. What a campaign looks like on them is :mod:`.project_view`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -19,14 +19,17 @@ from hotdeals.errors import ProjectNotFound
 from hotdeals.http.deps import StateDep
 from hotdeals.http.state import AppState
 from hotdeals.services import analytics, projects
-from hotdeals.vocabulary import MAX_SLOTS, PolicyName
+from hotdeals.vocabulary import MAX_SLOTS, EndAction, PolicyName
 from hotdeals.web import arm_table, charts
 from hotdeals.web.assets import PLOTLY_URL
 from hotdeals.web.cookies import Admin
 from hotdeals.web.dashboard_auth import PageAdmin, problem_page
+from hotdeals.web.decision_panel import Panel, panel
 from hotdeals.web.errors import ShowPage
 from hotdeals.web.forms import DEAL_LINE_HELP, DealForm, ProjectForm, parse_id
+from hotdeals.web.project_view import ProjectView, project_row, project_view, status_notice
 from hotdeals.web.rendering import render
+from hotdeals.web.windows import ZONE
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -38,15 +41,15 @@ DONE = {
     "created": "Campaign created and running: the storefront can show it now.",
     "paused": "Campaign paused: the storefront shows a “come back soon” message.",
     "resumed": "Campaign resumed: the storefront ranks its deals again.",
-    "ended": "Campaign ended. This is final; its figures stay here.",
+    "ended": "Campaign ended without a winner: the strip shows nothing. This is final; its "
+    "figures stay here.",
+    "ended-rollout": "Campaign ended with its winner: the strip now rolls it out. This is final; "
+    "its figures stay here.",
     "deal-added": "Deal added: it starts at the prior, so the policy explores it at once.",
     "deal-off": "Deal deactivated: it is no longer shown; its history is kept.",
     "deal-on": "Deal reactivated: it is ranked again.",
+    "deal-window": "Deal window saved: the strip ranks the deal inside it only.",
 }
-
-
-def stamp(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 def flash(request: Request) -> str | None:
@@ -85,42 +88,6 @@ BanditId = Annotated[int, Depends(path_bandit_id)]
 # Campaign list ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectRow:
-    project_id: int
-    name: str
-    status: str
-    deals: int
-    active_deals: int
-    impressions: int
-    clicks: int
-    ctr: float | None
-    created: str
-
-
-def load_projects(state: AppState, offset: int) -> tuple[list[ProjectRow], int]:
-    with state.sessions() as session:
-        page = projects.list_projects(session, limit=PAGE_SIZE, offset=offset)
-        rows = []
-        for p in page.items:
-            shown = sum(b.n for b in p.bandits)
-            clicked = sum(b.number_of_success for b in p.bandits)
-            rows.append(
-                ProjectRow(
-                    project_id=p.project_id,
-                    name=p.project_name,
-                    status=p.status,
-                    deals=p.number_of_bandits,
-                    active_deals=sum(1 for b in p.bandits if b.active),
-                    impressions=shown,
-                    clicks=clicked,
-                    ctr=clicked / shown if shown else None,
-                    created=stamp(p.created_at),
-                )
-            )
-        return rows, page.total
-
-
 def projects_page(
     request: Request,
     state: AppState,
@@ -131,19 +98,24 @@ def projects_page(
     status_code: int = 200,
 ) -> Response:
     offset = parse_id(request.query_params.get("offset")) or 0
-    rows, total = load_projects(state, offset)
+    now = state.clock()
+    with state.sessions() as session:
+        page = projects.list_projects(session, limit=PAGE_SIZE, offset=offset)
+        rows = [project_row(p, now) for p in page.items]
     return render(
         "admin_projects.html",
         {
             "admin_csrf": admin.csrf,
             "rows": rows,
-            "total": total,
+            "total": page.total,
             "offset": offset,
             "page_size": PAGE_SIZE,
             "flash": flash(request),
             "errors": errors or [],
-            "values": form or ProjectForm(),
+            "values": form or ProjectForm.fresh(),
             "policies": list(PolicyName),
+            "end_actions": list(EndAction),
+            "zone": ZONE,
             "max_slots": MAX_SLOTS,
             "deal_help": DEAL_LINE_HELP,
         },
@@ -160,51 +132,35 @@ def dashboard(request: Request, state: StateDep, admin: PageAdmin) -> Response:
 # One campaign ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DealControl:
-    bandit_id: int
-    name: str
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectView:
-    """What the project page shows besides the figures."""
-
-    project_id: int
-    name: str
-    description: str
-    status: str
-    policy: str
-    slots: int
-    created: str
-    ended: str
-    winner_bandit_id: int | None
-    winner_name: str | None
-    deals: list[DealControl]
-
-
 def load_project(state: AppState, project_id: int) -> tuple[ProjectView, analytics.ProjectStats]:
+    """The campaign and its figures at the app's clock (the forecast from its cache)."""
+    now = state.clock()
     with state.sessions() as session:
         project = projects.get_project(session, project_id)
         stats = analytics.project_stats(
-            session, project_id, draws=state.settings.hotdeals_stats_draws
+            session,
+            project_id,
+            draws=state.settings.hotdeals_stats_draws,
+            now=now,
+            forecasts=state.forecasts,
         )
-        names = {b.bandit_id: b.bandit_name for b in project.bandits}
-        view = ProjectView(
-            project_id=project.project_id,
-            name=project.project_name,
-            description=project.project_description or "",
-            status=project.status,
-            policy=project.policy,
-            slots=project.slots,
-            created=stamp(project.created_at),
-            ended=stamp(project.ended_at),
-            winner_bandit_id=project.winner_bandit_id,
-            winner_name=names.get(project.winner_bandit_id) if project.winner_bandit_id else None,
-            deals=[DealControl(b.bandit_id, b.bandit_name, b.active) for b in project.bandits],
-        )
-        return view, stats
+        return project_view(project, now), stats
+
+
+def figures_context(view: ProjectView, stats: analytics.ProjectStats) -> dict[str, Any]:
+    """The figures of the page, as its live feed sends them again (:mod:`.dashboard_data`)."""
+    corrected = arm_table.shows_corrected(stats, view.slots)
+    return {
+        "rows": arm_table.arm_rows(stats, {d.bandit_id: d.state for d in view.deals}),
+        "columns": arm_table.columns(corrected),
+        "totals": arm_table.totals(stats),
+        "winner": arm_table.winner_text(stats),
+        "panel": panel(stats),
+    }
+
+
+def panel_payload(shown: Panel | None) -> dict[str, Any] | None:
+    return asdict(shown) if shown is not None else None
 
 
 def project_page(
@@ -221,19 +177,20 @@ def project_page(
         view, stats = load_project(state, project_id)
     except ProjectNotFound as exc:
         return problem_page("No such campaign", str(exc).capitalize() + ".", 404)
+    context = figures_context(view, stats)
+    shown: Panel | None = context["panel"]
     return render(
         "admin_project.html",
         {
+            **context,
             "admin_csrf": admin.csrf,
             "project": view,
-            "rows": arm_table.arm_rows(stats),
-            "row_fields": arm_table.ROW_FIELDS,
-            "totals": arm_table.totals(stats),
-            "winner": arm_table.winner_text(stats),
+            "notice": status_notice(view, shown.showing if shown else "nothing"),
             "suggested": stats.winner.bandit_id if stats.winner else None,
             "flash": flash(request),
             "errors": errors or [],
             "values": form or DealForm(),
+            "zone": ZONE,
             "plotly_url": PLOTLY_URL,
             "refresh_ms": REFRESH_MS,
             "chart_ids": charts.CHART_IDS,
@@ -246,5 +203,5 @@ def project_page(
 def project_detail(
     request: Request, state: StateDep, admin: PageAdmin, project_id: ProjectId
 ) -> Response:
-    """The arm table, the winner suggestion, the charts and the controls of one campaign."""
+    """The decision panel, the arm table, the charts and the controls of one campaign."""
     return project_page(request, state, admin, project_id)

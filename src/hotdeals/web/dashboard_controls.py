@@ -1,5 +1,5 @@
 """The dashboard's forms that change campaigns: create one, add a deal, pause, resume or end
-one, and switch a deal off or on.
+one, switch a deal off or on, and set a deal's window.
 
 Each calls :mod:`hotdeals.services.projects` exactly as the management API does; a refusal
 (:class:`~hotdeals.errors.HotDealsError`) is shown on the page the form came from, with the
@@ -20,21 +20,23 @@ from hotdeals.services import projects
 from hotdeals.vocabulary import ProjectStatus
 from hotdeals.web.dashboard import BanditId, ProjectId, not_found, project_page, projects_page
 from hotdeals.web.dashboard_auth import FormAdmin, form_admin, problem_page
+from hotdeals.web.dashboard_end import end_campaign
 from hotdeals.web.forms import (
     ActiveForm,
     DealForm,
     FormError,
     ProjectForm,
     StatusForm,
+    WindowForm,
     deal_spec,
-    parse_id,
     project_spec,
+    window_changes,
 )
 from hotdeals.web.rendering import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-STATUS_DONE = {"paused": "paused", "running": "resumed", "ended": "ended"}
+STATUS_DONE = {"paused": "paused", "running": "resumed"}
 
 
 @router.post("/projects")
@@ -96,7 +98,8 @@ def change_status(
     project_id: ProjectId,
     form: Annotated[StatusForm, Form()],
 ) -> Response:
-    """Pause, resume, or end (optionally naming the winner): the life cycle is the service's."""
+    """Pause, resume, or end (optionally naming the winner, and only once confirmed:
+    :mod:`.dashboard_end`); the life cycle is the service's."""
     if form.status not in list(ProjectStatus):
         return project_page(
             request,
@@ -106,22 +109,11 @@ def change_status(
             errors=["Choose pause, resume or end."],
             status_code=400,
         )
-    changes: dict[str, object] = {"status": form.status}
-    if form.status == ProjectStatus.ENDED and form.winner_bandit_id:
-        winner = parse_id(form.winner_bandit_id)
-        if winner is None:
-            return project_page(
-                request,
-                state,
-                admin,
-                project_id,
-                errors=["Choose the winner from the list."],
-                status_code=400,
-            )
-        changes["winner_bandit_id"] = winner
+    if form.status == ProjectStatus.ENDED:
+        return end_campaign(request, state, admin, project_id, form)
     try:
         with state.sessions.begin() as session:
-            projects.update_project(session, project_id, changes)
+            projects.update_project(session, project_id, {"status": form.status})
     except ProjectNotFound:
         return not_found("campaign")
     except HotDealsError as exc:
@@ -148,3 +140,31 @@ def set_active(
         return problem_page("That did not work", str(exc), exc.status_code)
     done = "deal-on" if active else "deal-off"
     return redirect(f"/admin/projects/{project_id}?done={done}#deals")
+
+
+@router.post("/deals/{bandit_id}/window")
+def set_window(
+    request: Request,
+    state: StateDep,
+    admin: FormAdmin,
+    bandit_id: BanditId,
+    form: Annotated[WindowForm, Form()],
+) -> Response:
+    """A deal's new window (UTC; a blank end opens that side); a refusal is shown on its
+    campaign's page, and changes nothing."""
+    try:
+        with state.sessions() as session:
+            project_id = projects.get_bandit(session, bandit_id).project_id
+    except BanditNotFound:
+        return not_found("deal")
+    try:
+        changes = window_changes(form)
+        with state.sessions.begin() as session:
+            projects.update_bandit(session, bandit_id, changes)
+    except FormError as exc:
+        return project_page(request, state, admin, project_id, errors=exc.messages, status_code=400)
+    except HotDealsError as exc:
+        return project_page(
+            request, state, admin, project_id, errors=[str(exc)], status_code=exc.status_code
+        )
+    return redirect(f"/admin/projects/{project_id}?done=deal-window#deals")

@@ -1,4 +1,5 @@
-"""The project page's live feed (``data.json``): its figures, table cells and charts as JSON.
+"""The project page's live feed (``data.json``): its figures, decision panel, table cells and
+charts as JSON.
 
 The open page polls it every few seconds with the same session cookie as the page; every cell
 is formatted here exactly as on the page (:mod:`.charts`), so a refresh changes only numbers.
@@ -6,24 +7,31 @@ is formatted here exactly as on the page (:mod:`.charts`), so a refresh changes 
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from pydantic import TypeAdapter
 from starlette.responses import Response
 
 from hotdeals.errors import ProjectNotFound
 from hotdeals.http.deps import StateDep
 from hotdeals.http.state import AppState
 from hotdeals.services import analytics, projects
-from hotdeals.web import arm_table, charts
+from hotdeals.web import charts
+from hotdeals.web.dashboard import figures_context, load_project, panel_payload
 from hotdeals.web.dashboard_auth import feed_admin
 from hotdeals.web.errors import ShowPage
 from hotdeals.web.forms import parse_id
 from hotdeals.web.rendering import json_response
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
+
+# The figures as the API sends them (``GET /api/projects/{id}/stats``): pydantic's JSON
+# serialiser, so times read the same in both and a NaN (no active deal to compare) is null.
+_STATS = TypeAdapter(analytics.ProjectStats)
 
 
 async def feed_project_id(project_id: str) -> int:
@@ -35,29 +43,30 @@ async def feed_project_id(project_id: str) -> int:
 
 
 def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
-    """Everything the project page refreshes: formatted cells, raw figures and the charts."""
+    """Everything the project page refreshes: formatted cells, the decision panel, raw figures
+    (in the API's JSON shapes) and the charts."""
+    view, stats = load_project(state, project_id)
     with state.sessions() as session:
-        project = projects.get_project(session, project_id)
-        stats = analytics.project_stats(
-            session, project_id, draws=state.settings.hotdeals_stats_draws
-        )
+        bandits = projects.list_bandits(session, project_id)
         chosen = bucket if bucket in ("hour", "day") else "hour"
         points = analytics.time_series(session, project_id, "day" if chosen == "day" else "hour")
         if bucket not in ("hour", "day") and charts.hourly_is_too_fine(points):
             chosen, points = "day", analytics.time_series(session, project_id, "day")
-        series = charts.align(points, [b.bandit_id for b in project.bandits], chosen)
-        figures = charts.figures(stats, project.bandits, series)
-        status = project.status
-        name = project.project_name
+    series = charts.align(points, [b.bandit_id for b in bandits], chosen)
+    figures = charts.figures(stats, bandits, series)
+    context = figures_context(view, stats)
     return {
-        "project": {"project_id": project_id, "project_name": name, "status": status},
-        "totals": asdict(arm_table.totals(stats)),
-        "rows": [{"bandit_id": r.bandit_id, "cells": r.cells} for r in arm_table.arm_rows(stats)],
-        "winner": arm_table.winner_text(stats),
-        "stats": {
-            "bandits": [asdict(d) for d in stats.bandits],
-            "winner": asdict(stats.winner) if stats.winner else None,
+        "project": {
+            "project_id": project_id,
+            "project_name": view.name,
+            "status": view.status,
+            "effective_status": view.effective_status,
         },
+        "totals": asdict(context["totals"]),
+        "rows": [{"bandit_id": r.bandit_id, "cells": r.cells} for r in context["rows"]],
+        "winner": context["winner"],
+        "decision": panel_payload(context["panel"]),
+        "stats": json.loads(_STATS.dump_json(stats)),
         "series": {
             "bucket": series.bucket,
             "buckets": series.buckets,

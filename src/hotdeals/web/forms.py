@@ -11,13 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hotdeals.services.specs import DealSpec, ProjectSpec
-from hotdeals.vocabulary import DEFAULT_CURRENCY, DEFAULT_POLICY, DEFAULT_SLOTS, MAX_ID, MAX_SLOTS
+from hotdeals.vocabulary import (
+    DEFAULT_CURRENCY,
+    DEFAULT_END_ACTION,
+    DEFAULT_MAX_RELATIVE_LOSS,
+    DEFAULT_MIN_DURATION_DAYS,
+    DEFAULT_MIN_IMPRESSIONS,
+    DEFAULT_MIN_PROB_BEST,
+    DEFAULT_POLICY,
+    DEFAULT_POSITION_CORRECTION,
+    DEFAULT_SLOTS,
+    MAX_ID,
+    MAX_SLOTS,
+)
+from hotdeals.web.windows import EXAMPLE, ZONE, parse_moment
 
 LABELS = {
     "project_name": "Name",
@@ -31,7 +44,17 @@ LABELS = {
     "price": "price",
     "emoji": "emoji",
     "image_url": "image URL",
+    "starts_at": f"Starts ({ZONE})",
+    "ends_at": f"Ends ({ZONE})",
+    "end_action": "At the end",
+    "min_prob_best": "P(best) needed",
+    "max_relative_loss": "Or expected loss below",
+    "min_impressions": "Leader's impressions",
+    "min_duration_days": "Minimum days",
+    "position_correction": "Position correction",
 }
+CHECKED = frozenset({"on", "true", "1", "yes"})
+SpecT = TypeVar("SpecT", bound=BaseModel)
 CURRENCY_SIGNS = "€$£ "
 DEAL_LINE_HELP = "one deal per line: name | price | emoji | description (all but the name optional)"
 
@@ -55,6 +78,21 @@ class ProjectForm(PostedForm):
     slots: str = str(DEFAULT_SLOTS)
     currency: str = DEFAULT_CURRENCY
     deals: str = ""
+    starts_at: str = ""
+    ends_at: str = ""
+    end_action: str = DEFAULT_END_ACTION.value
+    min_prob_best: str = f"{DEFAULT_MIN_PROB_BEST:g}"
+    max_relative_loss: str = f"{DEFAULT_MAX_RELATIVE_LOSS:.2%}"
+    min_impressions: str = str(DEFAULT_MIN_IMPRESSIONS)
+    min_duration_days: str = f"{DEFAULT_MIN_DURATION_DAYS:g}"
+    # A checkbox sends its value when ticked and nothing at all when not, so a missing field
+    # reads as "off"; the fresh form (:meth:`fresh`) is ticked when the default is on.
+    position_correction: str = ""
+
+    @classmethod
+    def fresh(cls) -> ProjectForm:
+        """The form as a new campaign starts: every field at the service's default."""
+        return cls(position_correction="on" if DEFAULT_POSITION_CORRECTION else "")
 
 
 class DealForm(PostedForm):
@@ -65,13 +103,27 @@ class DealForm(PostedForm):
     emoji: str = ""
     description: str = ""
     image_url: str = ""
+    starts_at: str = ""
+    ends_at: str = ""
+
+
+class WindowForm(PostedForm):
+    """A deal's window on the project page: an empty end leaves that side open."""
+
+    starts_at: str = ""
+    ends_at: str = ""
 
 
 class StatusForm(PostedForm):
-    """Pause, resume or end a campaign (ending may name the winner)."""
+    """Pause, resume or end a campaign (ending may name the winner).
+
+    Ending is final, so it takes a second step: only ``confirm = "end"``, sent by the
+    confirmation page's button, ends the campaign (:mod:`.dashboard_end`).
+    """
 
     status: str = ""
     winner_bandit_id: str = ""
+    confirm: str = ""
 
 
 class ActiveForm(PostedForm):
@@ -170,40 +222,93 @@ def _messages(exc: ValidationError, deal_lines: Sequence[DealLine] = ()) -> list
     return messages
 
 
+def _share(text: str, default: float) -> float | str:
+    """A share typed as a fraction ("0.0025") or a percentage ("0.25%"); blank is the default.
+
+    Anything else goes on as text, for the spec to refuse in its own words.
+    """
+    text = text.strip()
+    if not text:
+        return default
+    if text.endswith("%"):
+        try:
+            return float(text[:-1]) / 100
+        except ValueError:
+            return text
+    return text
+
+
+def _moments(form: ProjectForm | DealForm | WindowForm, problems: list[str]) -> dict[str, Any]:
+    """``starts_at`` and ``ends_at`` read as UTC; an unreadable one is a problem, left unset."""
+    found: dict[str, Any] = {}
+    for name in ("starts_at", "ends_at"):
+        try:
+            found[name] = parse_moment(getattr(form, name))
+        except ValueError:
+            problems.append(f"{LABELS[name]}: enter a date and time such as {EXAMPLE}")
+    return found
+
+
+def _validated(
+    model: type[SpecT], values: dict[str, Any], problems: list[str], lines: Sequence[DealLine] = ()
+) -> SpecT:
+    """``model`` from ``values``; every problem, the form's own and the spec's, at once."""
+    try:
+        spec = model.model_validate(values)
+    except ValidationError as exc:
+        raise FormError([*problems, *_messages(exc, lines)]) from None
+    if problems:
+        raise FormError(problems)
+    return spec
+
+
 def project_spec(form: ProjectForm) -> ProjectSpec:
     """The spec of a new campaign from the create form; :class:`FormError` if anything is off."""
     lines = parse_deal_lines(form.deals)
+    problems: list[str] = []
+    values: dict[str, Any] = {
+        "project_name": form.project_name,
+        "project_description": form.project_description.strip() or None,
+        "policy": form.policy or DEFAULT_POLICY,
+        "currency": form.currency.strip().upper() or DEFAULT_CURRENCY,
+        "end_action": form.end_action.strip() or DEFAULT_END_ACTION,
+        "min_prob_best": _share(form.min_prob_best, DEFAULT_MIN_PROB_BEST),
+        "max_relative_loss": _share(form.max_relative_loss, DEFAULT_MAX_RELATIVE_LOSS),
+        "min_impressions": form.min_impressions.strip() or DEFAULT_MIN_IMPRESSIONS,
+        "min_duration_days": form.min_duration_days.strip() or DEFAULT_MIN_DURATION_DAYS,
+        "position_correction": form.position_correction.strip().lower() in CHECKED,
+        "bandits": [line.fields for line in lines],
+        **_moments(form, problems),
+    }
     slots = form.slots.strip() or str(DEFAULT_SLOTS)
-    if not (slots.isascii() and slots.isdigit()):
+    if slots.isascii() and slots.isdigit():
+        values["slots"] = int(slots)
+    else:
         # The API's numbers are strict (a JSON client must send 3, not "3"); a form only ever
         # sends text, so the whole number is read here and its range left to the schema.
-        raise FormError([f"Slots: enter a whole number from 1 to {MAX_SLOTS}"])
-    try:
-        return ProjectSpec.model_validate(
-            {
-                "project_name": form.project_name,
-                "project_description": form.project_description.strip() or None,
-                "policy": form.policy or DEFAULT_POLICY,
-                "slots": int(slots),
-                "currency": form.currency.strip().upper() or DEFAULT_CURRENCY,
-                "bandits": [line.fields for line in lines],
-            }
-        )
-    except ValidationError as exc:
-        raise FormError(_messages(exc, lines)) from None
+        problems.append(f"Slots: enter a whole number from 1 to {MAX_SLOTS}")
+    return _validated(ProjectSpec, values, problems, lines)
 
 
 def deal_spec(form: DealForm) -> DealSpec:
     """The spec of one deal from the add-deal form; :class:`FormError` if anything is off."""
-    try:
-        return DealSpec.model_validate(
-            {
-                "bandit_name": form.bandit_name,
-                "price": form.price.strip(CURRENCY_SIGNS) or None,
-                "emoji": form.emoji.strip() or None,
-                "description": form.description.strip() or None,
-                "image_url": form.image_url.strip() or None,
-            }
-        )
-    except ValidationError as exc:
-        raise FormError(_messages(exc)) from None
+    problems: list[str] = []
+    values = {
+        "bandit_name": form.bandit_name,
+        "price": form.price.strip(CURRENCY_SIGNS) or None,
+        "emoji": form.emoji.strip() or None,
+        "description": form.description.strip() or None,
+        "image_url": form.image_url.strip() or None,
+        **_moments(form, problems),
+    }
+    return _validated(DealSpec, values, problems)
+
+
+def window_changes(form: WindowForm) -> dict[str, Any]:
+    """A deal's new window from its form (blank ends open that side); :class:`FormError` if a
+    time is unreadable. Whether the window is non-empty is the service's check."""
+    problems: list[str] = []
+    found = _moments(form, problems)
+    if problems:
+        raise FormError(problems)
+    return found

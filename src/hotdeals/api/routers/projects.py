@@ -94,7 +94,7 @@ def update_project(project_id: ProjectId, body: ProjectPatch, state: StateDep) -
     status_code=201,
     response_model=BanditOut,
     summary="Add a deal to a campaign",
-    responses=errors(401, 404, 409, 413),
+    responses=errors(400, 401, 404, 409, 413),
     dependencies=[NoQuery],
 )
 def add_deal(project_id: ProjectId, body: DealIn, state: StateDep) -> BanditOut:
@@ -120,8 +120,8 @@ def list_deals(project_id: ProjectId, state: StateDep) -> list[BanditOut]:
 @router.patch(
     "/bandits/{bandit_id}",
     response_model=BanditOut,
-    summary="Rename, redescribe or deactivate a deal",
-    responses=errors(401, 404, 409, 413),
+    summary="Rename, redescribe, reschedule or deactivate a deal",
+    responses=errors(400, 401, 404, 409, 413),
     dependencies=[NoQuery],
 )
 def update_deal(bandit_id: BanditId, body: DealPatch, state: StateDep) -> BanditOut:

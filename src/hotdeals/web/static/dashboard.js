@@ -1,5 +1,6 @@
-// The project page's live figures: poll data.json every few seconds and update the table cells,
-// the totals, the winner suggestion and the four Plotly charts in place (no reload, focus kept).
+// The project page's live figures: poll data.json every few seconds and update the decision
+// panel, the table cells, the totals, the winner suggestion and the four Plotly charts in place
+// (no reload, focus kept).
 // The server formats every value and builds every figure; this file only puts them on the page.
 "use strict";
 
@@ -28,14 +29,37 @@
     if (element && element.textContent !== text) element.textContent = text;
   };
 
+  // The panel's sentences by their data-decision names, and each condition's row by name.
+  function applyDecision(decision) {
+    const panel = document.getElementById("decision");
+    if (!panel || !decision) return;
+    panel.dataset.state = decision.state;
+    for (const element of panel.querySelectorAll("[data-decision]")) {
+      const text = decision[element.dataset.decision];
+      if (typeof text === "string") setText(element, text);
+    }
+    for (const condition of decision.conditions) {
+      const row = panel.querySelector(`tr[data-condition="${condition.name}"]`);
+      if (!row) continue;
+      row.dataset.met = String(condition.met);
+      row.title = condition.text;
+      setText(row.querySelector('[data-field="value"]'), condition.value);
+      setText(row.querySelector('[data-field="needed"]'), condition.needed);
+      setText(row.querySelector('[data-field="met"]'), condition.met ? "met" : "missing");
+    }
+  }
+
   function apply(payload) {
     const status = payload.project.status;
+    const effective = payload.project.effective_status;
     root.dataset.status = status;
+    root.dataset.effectiveStatus = effective;
     const badge = document.querySelector("#project-status .badge");
     if (badge) {
-      setText(badge, status);
-      badge.className = `badge badge-${status}`;
+      setText(badge, effective);
+      badge.className = `badge badge-${effective}`;
     }
+    applyDecision(payload.decision);
     for (const [name, text] of Object.entries(payload.totals)) {
       setText(root.querySelector(`[data-total="${name}"]`), text);
     }
@@ -48,6 +72,8 @@
       for (const [field, text] of Object.entries(row.cells)) {
         setText(tr.querySelector(`[data-field="${field}"]`), text);
       }
+      const control = document.querySelector(`li[data-deal="${row.bandit_id}"]`);
+      setText(control?.querySelector('[data-field="deal-state"]'), row.cells.state);
     }
     const winner = document.getElementById("winner-suggestion");
     if (winner) {

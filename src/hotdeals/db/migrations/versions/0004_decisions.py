@@ -19,40 +19,56 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("projects") as batch:
-        batch.add_column(
-            sa.Column(
-                "max_relative_loss", sa.Float(), server_default=sa.text("0.0025"), nullable=False
-            )
-        )
-        batch.add_column(
-            sa.Column(
-                "min_duration_days", sa.Float(), server_default=sa.text("0.0"), nullable=False
-            )
-        )
-        batch.add_column(sa.Column("starts_at", UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("ends_at", UTCDateTime(), nullable=True))
-        batch.add_column(
-            sa.Column("end_action", sa.String(length=16), server_default="stop", nullable=False)
-        )
-        batch.add_column(
-            sa.Column(
-                "position_correction", sa.Boolean(), server_default=sa.false(), nullable=False
-            )
-        )
-        batch.create_check_constraint(
-            op.f("ck_projects_max_relative_loss_range"),
-            "max_relative_loss >= 0 AND max_relative_loss < 1",
-        )
-        batch.create_check_constraint(
-            op.f("ck_projects_min_duration_days_non_negative"), "min_duration_days >= 0"
-        )
-        batch.create_check_constraint(
-            op.f("ck_projects_end_action_known"), "end_action IN ('stop', 'rollout')"
-        )
-    with op.batch_alter_table("bandits") as batch:
-        batch.add_column(sa.Column("starts_at", UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("ends_at", UTCDateTime(), nullable=True))
+    # Plain ADD COLUMNs with their CHECKs inline: on SQLite a batch "move and copy" of
+    # ``projects`` would drop a table the deals' foreign keys point at, which fails with rows.
+    op.add_column(
+        "projects",
+        sa.Column(
+            "max_relative_loss",
+            sa.Float(),
+            sa.CheckConstraint(
+                "max_relative_loss >= 0 AND max_relative_loss < 1",
+                name=op.f("ck_projects_max_relative_loss_range"),
+            ),
+            server_default=sa.text("0.0025"),
+            nullable=False,
+        ),
+    )
+    op.add_column(
+        "projects",
+        sa.Column(
+            "min_duration_days",
+            sa.Float(),
+            sa.CheckConstraint(
+                "min_duration_days >= 0", name=op.f("ck_projects_min_duration_days_non_negative")
+            ),
+            server_default=sa.text("0.0"),
+            nullable=False,
+        ),
+    )
+    op.add_column("projects", sa.Column("starts_at", UTCDateTime(), nullable=True))
+    op.add_column("projects", sa.Column("ends_at", UTCDateTime(), nullable=True))
+    op.add_column(
+        "projects",
+        sa.Column(
+            "end_action",
+            sa.String(length=16),
+            sa.CheckConstraint(
+                "end_action IN ('stop', 'rollout')", name=op.f("ck_projects_end_action_known")
+            ),
+            server_default="stop",
+            nullable=False,
+        ),
+    )
+    op.add_column(
+        "projects",
+        sa.Column("position_correction", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
+    # Campaigns created from now on rank by corrected posteriors by default; existing ones keep
+    # ranking as they did, until the analyst turns it on.
+    op.execute("UPDATE projects SET position_correction = false")
+    op.add_column("bandits", sa.Column("starts_at", UTCDateTime(), nullable=True))
+    op.add_column("bandits", sa.Column("ends_at", UTCDateTime(), nullable=True))
     op.create_table(
         "bandit_positions",
         sa.Column("bandit_id", sa.Integer(), nullable=False),
@@ -82,17 +98,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain DROP COLUMNs (SQLite >= 3.35), for the reason upgrade() adds them plainly.
     op.drop_table("bandit_positions")
-    with op.batch_alter_table("bandits") as batch:
-        batch.drop_column("ends_at")
-        batch.drop_column("starts_at")
-    with op.batch_alter_table("projects") as batch:
-        batch.drop_constraint(op.f("ck_projects_end_action_known"), type_="check")
-        batch.drop_constraint(op.f("ck_projects_min_duration_days_non_negative"), type_="check")
-        batch.drop_constraint(op.f("ck_projects_max_relative_loss_range"), type_="check")
-        batch.drop_column("position_correction")
-        batch.drop_column("end_action")
-        batch.drop_column("ends_at")
-        batch.drop_column("starts_at")
-        batch.drop_column("min_duration_days")
-        batch.drop_column("max_relative_loss")
+    for column in ("ends_at", "starts_at"):
+        op.drop_column("bandits", column)
+    for column in (
+        "position_correction",
+        "end_action",
+        "ends_at",
+        "starts_at",
+        "min_duration_days",
+        "max_relative_loss",
+    ):
+        op.drop_column("projects", column)
