@@ -34,7 +34,7 @@ from hotdeals.api.wire_types import (
     StrictSlots,
     StrictStartsAt,
 )
-from hotdeals.services.schedules import effective_status
+from hotdeals.services.schedules import project_status
 from hotdeals.vocabulary import (
     DEFAULT_CURRENCY,
     DEFAULT_END_ACTION,
@@ -299,14 +299,7 @@ class ProjectOut(BaseModel):
         if isinstance(data, dict) or info.context is None:
             return data
         values = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
-        values["effective_status"] = effective_status(
-            data.status,
-            has_winner=data.winner_bandit_id is not None,
-            starts_at=data.starts_at,
-            ends_at=data.ends_at,
-            end_action=data.end_action,
-            now=info.context["now"],
-        )
+        values["effective_status"] = project_status(data, info.context["now"])
         return values
 
 

@@ -22,7 +22,7 @@ from hotdeals.db.models import Bandit, Project, Transaction
 from hotdeals.db.types import utcnow
 from hotdeals.services.decisions import Decision, ForecastCache, Reading, build_decision
 from hotdeals.services.projects import require_project
-from hotdeals.services.schedules import effective_status
+from hotdeals.services.schedules import project_status
 from hotdeals.services.slot_effects import SlotEffects, slot_effects
 
 Bucket = Literal["hour", "day"]
@@ -131,14 +131,7 @@ def project_stats(
     prob_best[active] = live.prob_best
     loss[active] = live.expected_loss
     verdict = rule.assess(live, np.array([a.n for a in live_arms], dtype=np.int64))
-    status = effective_status(
-        project.status,
-        has_winner=project.winner_bandit_id is not None,
-        starts_at=project.starts_at,
-        ends_at=project.ends_at,
-        end_action=project.end_action,
-        now=now,
-    )
+    status = project_status(project, now)
     reading = Reading(
         project,
         arms,

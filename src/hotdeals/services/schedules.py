@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hotdeals.db.models import Project
 from hotdeals.errors import InvalidRequest
 from hotdeals.vocabulary import EffectiveStatus, EndAction, ProjectStatus
 
-__all__ = ["check_window", "effective_status", "in_window"]
+__all__ = ["check_window", "effective_status", "in_window", "project_status"]
 
 
 def in_window(starts_at: datetime | None, ends_at: datetime | None, now: datetime) -> bool:
@@ -45,6 +46,19 @@ def effective_status(
     if ends_at is not None and now >= ends_at:
         return EffectiveStatus.ROLLOUT if end_action == EndAction.ROLLOUT else EffectiveStatus.ENDED
     return EffectiveStatus.RUNNING
+
+
+def project_status(project: Project, now: datetime) -> EffectiveStatus:
+    """:func:`effective_status` of a ``projects`` row: the one reading every page and answer
+    uses."""
+    return effective_status(
+        project.status,
+        has_winner=project.winner_bandit_id is not None,
+        starts_at=project.starts_at,
+        ends_at=project.ends_at,
+        end_action=project.end_action,
+        now=now,
+    )
 
 
 def check_window(starts_at: datetime | None, ends_at: datetime | None, what: str) -> None:

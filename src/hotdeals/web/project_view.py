@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hotdeals.db.models import Bandit, Project
-from hotdeals.services.schedules import effective_status
+from hotdeals.services.schedules import project_status
 from hotdeals.vocabulary import EffectiveStatus, EndAction, ProjectStatus
 from hotdeals.web.windows import deal_state, input_value, stamp, window_text
 
@@ -72,17 +72,6 @@ class ProjectView:
     deals: list[DealControl]
 
 
-def _effective(project: Project, now: datetime) -> EffectiveStatus:
-    return effective_status(
-        project.status,
-        has_winner=project.winner_bandit_id is not None,
-        starts_at=project.starts_at,
-        ends_at=project.ends_at,
-        end_action=project.end_action,
-        now=now,
-    )
-
-
 def rule_text(project: Project) -> str:
     """The campaign's winner rule in one line, as its settings have it."""
     either = f"P(best) \u2265 {project.min_prob_best:.2f}"
@@ -114,7 +103,7 @@ def project_view(project: Project, now: datetime) -> ProjectView:
         name=project.project_name,
         description=project.project_description or "",
         status=project.status,
-        effective_status=_effective(project, now).value,
+        effective_status=project_status(project, now).value,
         policy=project.policy,
         slots=project.slots,
         created=stamp(project.created_at),
@@ -194,7 +183,7 @@ def project_row(project: Project, now: datetime) -> ProjectRow:
         project_id=project.project_id,
         name=project.project_name,
         status=project.status,
-        effective_status=_effective(project, now).value,
+        effective_status=project_status(project, now).value,
         window=window_text(project.starts_at, project.ends_at),
         deals=project.number_of_bandits,
         active_deals=sum(1 for b in project.bandits if b.active),

@@ -15,7 +15,7 @@ from hotdeals.db.models import Project
 from hotdeals.errors import ProjectNotFound, UserNotFound
 from hotdeals.http.state import AppState
 from hotdeals.services import projects, users, visitors
-from hotdeals.services.schedules import effective_status, in_window
+from hotdeals.services.schedules import in_window, project_status
 from hotdeals.vocabulary import EffectiveStatus
 from hotdeals.web.forms import parse_id
 
@@ -73,14 +73,7 @@ def shelf_of(project: Project, now: datetime) -> Shelf:
     """The strip while rank answers (running, or rolling out a winner), else the notice of what
     the campaign is doing at ``now``."""
     shelf = Shelf(project.project_id, project.slots)
-    status = effective_status(
-        project.status,
-        has_winner=project.winner_bandit_id is not None,
-        starts_at=project.starts_at,
-        ends_at=project.ends_at,
-        end_action=project.end_action,
-        now=now,
-    )
+    status = project_status(project, now)
     if status in _NOTICES:
         shelf.notice = _NOTICES[status]
     elif not any(b.active and in_window(b.starts_at, b.ends_at, now) for b in project.bandits):
