@@ -21,10 +21,12 @@ __all__ = [
     "DEFAULT_CURRENCY",
     "DEFAULT_END_ACTION",
     "DEFAULT_EPSILON",
+    "DEFAULT_HALF_LIFE_HOURS",
     "DEFAULT_MAX_RELATIVE_LOSS",
     "DEFAULT_MIN_DURATION_DAYS",
     "DEFAULT_MIN_IMPRESSIONS",
     "DEFAULT_MIN_PROB_BEST",
+    "DEFAULT_NEW_DEAL_PRIOR",
     "DEFAULT_POLICY",
     "DEFAULT_POSITION_CORRECTION",
     "DEFAULT_PRIOR",
@@ -33,6 +35,7 @@ __all__ = [
     "MAX_DESCRIPTION",
     "MAX_EMAIL",
     "MAX_EMOJI",
+    "MAX_HALF_LIFE_HOURS",
     "MAX_ID",
     "MAX_IDEMPOTENCY_KEY",
     "MAX_IMAGE_URL",
@@ -57,6 +60,7 @@ __all__ = [
     "EndAction",
     "EndsAt",
     "Epsilon",
+    "HalfLifeHours",
     "Id",
     "ImageUrl",
     "MaxRelativeLoss",
@@ -64,6 +68,7 @@ __all__ = [
     "MinImpressions",
     "MinProbBest",
     "Name",
+    "NewDealPrior",
     "PolicyName",
     "Price",
     "Prior",
@@ -103,6 +108,14 @@ class EndAction(StrEnum):
 
     STOP = "stop"
     ROLLOUT = "rollout"
+
+
+class NewDealPrior(StrEnum):
+    """Where a deal added to a running campaign starts: the campaign's prior, or an
+    empirical-Bayes prior fitted to the campaign's other deals (docs/simulation.md)."""
+
+    CAMPAIGN = "campaign"
+    EMPIRICAL = "empirical"
 
 
 # Ids: what an INTEGER (customers, projects, deals) and a BIGINT (transactions) column holds.
@@ -149,6 +162,11 @@ DEFAULT_END_ACTION: Final = EndAction.STOP
 # confidently wrong winners from 25-29% to 2-6% and regret by 11-17% at no measurable cost
 # without a position effect. A campaign of one slot has nothing to correct.
 DEFAULT_POSITION_CORRECTION: Final = True
+# Forgetting is off unless a campaign sets a half-life (docs/simulation.md: it costs regret on a
+# campaign whose deals do not change, and a shop knows when its deals change).
+DEFAULT_HALF_LIFE_HOURS: Final[float | None] = None
+MAX_HALF_LIFE_HOURS: Final = 24.0 * 366
+DEFAULT_NEW_DEAL_PRIOR: Final = NewDealPrior.CAMPAIGN
 
 # Pages of a listing.
 MAX_PAGE: Final = 500
@@ -212,6 +230,16 @@ MinDurationDays = Annotated[
         ge=0,
         le=MAX_MIN_DURATION_DAYS,
         description="winner rule: days the campaign must have run (e.g. 7 for a weekly cycle)",
+    ),
+]
+HalfLifeHours = Annotated[
+    float,
+    Field(
+        gt=0,
+        le=MAX_HALF_LIFE_HOURS,
+        description="forgetting: hours after which a click or an impression counts half in the "
+        "posteriors rank samples from (null: never forget)",
+        examples=[72.0],
     ),
 ]
 # Schedules: half-open windows [starts_at, ends_at) with an explicit zone (a naive time would be

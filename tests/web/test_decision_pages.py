@@ -158,6 +158,9 @@ def test_the_feed_carries_the_panel_and_the_apis_figures(client: TestClient) -> 
             "interval",
             "ctr_corrected",
             "interval_corrected",
+            "recent_impressions",  # "—" while the campaign does not forget
+            "ctr_recent",
+            "interval_recent",
             "prob_best",
             "expected_loss",
             "share_24h",

@@ -27,6 +27,17 @@ class DealStatsOut(BaseModel):
     )
     ci_low_corrected: float | None = Field(description="95% interval of ctr_corrected")
     ci_high_corrected: float | None
+    recent_impressions: float | None = Field(
+        default=None,
+        description="with a half-life: impressions weighted 0.5 per half-life of age (what rank "
+        "samples from); null when the campaign does not forget",
+    )
+    recent_clicks: float | None = None
+    recent_ctr: float | None = Field(
+        default=None, description="posterior mean of the discounted posterior (rank's view)"
+    )
+    ci_low_recent: float | None = Field(default=None, description="95% interval of recent_ctr")
+    ci_high_recent: float | None = None
 
 
 class WinnerOut(BaseModel):

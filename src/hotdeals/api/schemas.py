@@ -15,7 +15,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import (
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     ValidationInfo,
     model_validator,
@@ -25,6 +24,7 @@ from hotdeals.api.wire_types import (
     StrictBool,
     StrictEndsAt,
     StrictEpsilon,
+    StrictHalfLifeHours,
     StrictId,
     StrictMaxRelativeLoss,
     StrictMinDurationDays,
@@ -39,16 +39,17 @@ from hotdeals.vocabulary import (
     DEFAULT_CURRENCY,
     DEFAULT_END_ACTION,
     DEFAULT_EPSILON,
+    DEFAULT_HALF_LIFE_HOURS,
     DEFAULT_MAX_RELATIVE_LOSS,
     DEFAULT_MIN_DURATION_DAYS,
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
+    DEFAULT_NEW_DEAL_PRIOR,
     DEFAULT_POLICY,
     DEFAULT_POSITION_CORRECTION,
     DEFAULT_PRIOR,
     DEFAULT_SLOTS,
     MAX_DEALS_PER_REQUEST,
-    MAX_EMAIL,
     Currency,
     Description,
     EffectiveStatus,
@@ -56,6 +57,7 @@ from hotdeals.vocabulary import (
     EndAction,
     ImageUrl,
     Name,
+    NewDealPrior,
     PolicyName,
     Price,
     ProjectStatus,
@@ -87,23 +89,6 @@ class Patch(Request):
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
-
-
-class UserIn(Request):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"email": "ann@example.com", "name": "Ann Shopper"}]}
-    )
-
-    email: EmailStr = Field(max_length=MAX_EMAIL, examples=["ann@example.com"])
-    name: Name = Field(examples=["Ann Shopper"])
-
-
-class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    customer_id: int
-    email: str
-    name: str
 
 
 STRAWBERRIES: dict[str, Any] = {
@@ -169,10 +154,26 @@ class BanditOut(BaseModel):
     ends_at: datetime | None
     alpha: float
     beta: float
+    prior_alpha: float = Field(
+        description="the deal's own prior: the campaign's, or an empirical-Bayes one fitted to "
+        "the campaign's other deals when it was added (new_deal_prior 'empirical')"
+    )
+    prior_beta: float
     n: int
     number_of_success: int
     number_of_failures: int
     created_at: datetime
+
+
+HALF_LIFE_DESCRIPTION = (
+    "forgetting: rank samples from posteriors where an impression or a click counts half after "
+    "this many hours, shrinking toward each deal's own prior (null: never forget; the counters "
+    "stay exact either way)"
+)
+NEW_DEAL_PRIOR_DESCRIPTION = (
+    "where a deal added later starts: 'campaign' (prior_alpha, prior_beta) or 'empirical' "
+    "(fitted to the campaign's other deals)"
+)
 
 
 class ProjectIn(Request):
@@ -218,6 +219,12 @@ class ProjectIn(Request):
         default=DEFAULT_POSITION_CORRECTION,
         description="rank by position-corrected posteriors (slot effects estimated from the log)",
     )
+    half_life_hours: StrictHalfLifeHours | None = Field(
+        default=DEFAULT_HALF_LIFE_HOURS, description=HALF_LIFE_DESCRIPTION
+    )
+    new_deal_prior: NewDealPrior = Field(
+        default=DEFAULT_NEW_DEAL_PRIOR, description=NEW_DEAL_PRIOR_DESCRIPTION
+    )
     currency: Currency = Field(default=DEFAULT_CURRENCY, description="ISO 4217: deals' prices")
     bandits: list[DealIn] = Field(default_factory=list, max_length=MAX_DEALS_PER_REQUEST)
 
@@ -230,11 +237,14 @@ class ProjectPatch(Patch):
                 {"project_name": "Hot Deals, week 49", "slots": 4, "policy": "ucb1"},
                 {"status": "ended", "winner_bandit_id": 1},
                 {"ends_at": "2026-12-20T23:59:59+01:00", "min_duration_days": 7},
+                {"half_life_hours": 72, "new_deal_prior": "empirical"},
             ]
         }
     )
 
-    nullable: ClassVar[frozenset[str]] = frozenset({"project_description", "starts_at", "ends_at"})
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {"project_description", "starts_at", "ends_at", "half_life_hours"}
+    )
 
     project_name: Name | None = None
     project_description: Description | None = None
@@ -249,6 +259,14 @@ class ProjectPatch(Patch):
     ends_at: StrictEndsAt | None = Field(default=None, description="null removes the end")
     end_action: EndAction | None = None
     position_correction: StrictBool | None = None
+    half_life_hours: StrictHalfLifeHours | None = Field(
+        default=None,
+        description=HALF_LIFE_DESCRIPTION + "; null turns forgetting off. A change rebuilds the "
+        "discounted state from the log",
+    )
+    new_deal_prior: NewDealPrior | None = Field(
+        default=None, description=NEW_DEAL_PRIOR_DESCRIPTION
+    )
     currency: Currency | None = None
     status: ProjectStatus | None = Field(
         default=None, description="running, paused or ended (final)"
@@ -288,6 +306,8 @@ class ProjectOut(BaseModel):
     ends_at: datetime | None
     end_action: EndAction
     position_correction: bool
+    half_life_hours: float | None
+    new_deal_prior: NewDealPrior
     currency: str
     winner_bandit_id: int | None
     created_at: datetime

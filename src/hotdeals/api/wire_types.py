@@ -15,6 +15,7 @@ from hotdeals.vocabulary import (
     MAX_K,
     EndsAt,
     Epsilon,
+    HalfLifeHours,
     Id,
     MaxRelativeLoss,
     MinDurationDays,
@@ -35,6 +36,7 @@ StrictMinProbBest = Annotated[MinProbBest, Strict()]
 StrictMinImpressions = Annotated[MinImpressions, Strict()]
 StrictMaxRelativeLoss = Annotated[MaxRelativeLoss, Strict()]
 StrictMinDurationDays = Annotated[MinDurationDays, Strict()]
+StrictHalfLifeHours = Annotated[HalfLifeHours, Strict()]
 StrictBool = Annotated[bool, Strict()]
 
 

@@ -26,14 +26,18 @@ from hotdeals.vocabulary import (
     DEFAULT_MIN_DURATION_DAYS,
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
+    DEFAULT_NEW_DEAL_PRIOR,
     DEFAULT_POLICY,
     DEFAULT_POSITION_CORRECTION,
     DEFAULT_SLOTS,
+    MAX_HALF_LIFE_HOURS,
     MAX_SLOTS,
     EndAction,
+    NewDealPrior,
     PolicyName,
     ProjectStatus,
 )
+from hotdeals.web.learning import half_life_text
 
 __all__ = ["add_deal", "create_project", "end_project", "parse_deal", "parse_moment"]
 
@@ -53,6 +57,8 @@ LABELS = {
     "ends_at": "--ends-at",
     "end_action": "--end-action",
     "position_correction": "--position-correction",
+    "half_life_hours": "--half-life",
+    "new_deal_prior": "--new-deal-prior",
     "bandit_name": "deal name",
     "description": "--description",
     "price": "price",
@@ -147,11 +153,26 @@ def create_project(
             help="Rank by position-corrected posteriors (slot effects fitted from the log).",
         ),
     ] = DEFAULT_POSITION_CORRECTION,
+    half_life: Annotated[
+        float | None,
+        typer.Option(
+            metavar="HOURS",
+            help="Forgetting: rank from posteriors where an impression or a click counts half "
+            f"after this many hours (0 < HOURS <= {MAX_HALF_LIFE_HOURS:g}); default: never forget.",
+        ),
+    ] = None,
+    new_deal_prior: Annotated[
+        str,
+        typer.Option(
+            help=f"Where a deal added later starts: {' or '.join(NewDealPrior)} (a prior "
+            "fitted to the campaign's other deals)."
+        ),
+    ] = DEFAULT_NEW_DEAL_PRIOR,
 ) -> None:
     """Create a running campaign with its deals and print its project_id.
 
     Example: hotdeals create-project "Week 48" --deal "Kiwis:0.99:🥝" --deal Figs
-    --ends-at 2026-12-06T23:59+01:00 --end-action rollout
+    --ends-at 2026-12-06T23:59+01:00 --end-action rollout --half-life 72
     """
     deals = [parse_deal(text) for text in deal or []]
     values = {
@@ -169,6 +190,8 @@ def create_project(
         "min_impressions": min_impressions,
         "min_duration_days": min_duration_days,
         "position_correction": position_correction,
+        "half_life_hours": half_life,
+        "new_deal_prior": new_deal_prior,
         "bandits": deals,
     }
     spec = validated(ProjectSpec, values, labels=LABELS)
@@ -176,9 +199,14 @@ def create_project(
     with database() as (_, sessions), sessions.begin() as session:
         project = projects.create_project(session, spec)
         project_id = project.project_id
+    learning = ""
+    if spec.half_life_hours is not None:
+        learning += f", half-life {half_life_text(spec.half_life_hours)}"
+    if spec.new_deal_prior == NewDealPrior.EMPIRICAL:
+        learning += ", new deals from a prior fitted to the others"
     err.print(
         f"created project {project_id} {escape(repr(spec.project_name))} with {len(deals)} "
-        f"deal(s), policy {policy}, {spec.slots} slot(s)",
+        f"deal(s), policy {policy}, {spec.slots} slot(s){learning}",
         highlight=False,
     )
     typer.echo(project_id)

@@ -30,6 +30,7 @@ from hotdeals.services.decisions import ForecastCache
 from hotdeals.services.export import count_transactions, export_csv, export_parquet
 from hotdeals.services.projects import get_project
 from hotdeals.services.schedules import effective_status
+from hotdeals.web.learning import half_life_text, new_deal_prior_text, prior_note, recent_label
 from hotdeals.web.windows import window_text
 
 __all__ = ["export", "stats"]
@@ -40,6 +41,8 @@ _HEADERS = ("impr.", "clicks", "CTR", "mean", "95% interval", "P(best)", "exp. l
 # examination probability, so the CTR reads as if the deal had always been in slot 1.
 _CORRECTED_TITLE = "position-corrected: the CTR had each deal always been in slot 1"
 _CORRECTED = ("CTR", "95% interval")
+# With a half-life: the discounted figures rank samples from (impressions weighted by age).
+_RECENT = ("impr.", "clicks", "mean", "95% interval")
 # The figures as the API's ``GET /api/projects/{id}/stats`` sends them (NaN as null).
 _STATS = TypeAdapter(ProjectStats)
 _SUFFIX_FORMATS: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -87,6 +90,18 @@ def stats(
         schedule = f"runs {window_text(project.starts_at, project.ends_at)}"
         if project.ends_at is not None:
             schedule += f", then {project.end_action}"
+        half_life = project.half_life_hours
+        prior = (project.prior_alpha, project.prior_beta)
+        forgetting = "off" if half_life is None else f"half-life {half_life_text(half_life)}"
+        learning = (
+            f"forgetting: {forgetting}; new deals start from "
+            f"{new_deal_prior_text(project.new_deal_prior, *prior)}"
+        )
+        notes = [
+            f"  {escape(b.bandit_name)} (bandit {b.bandit_id}) {note}"
+            for b in project.bandits
+            if (note := prior_note((b.prior_alpha, b.prior_beta), prior)) is not None
+        ]
     if json_output:
         body = json.loads(_STATS.dump_json(figures))
         typer.echo(json.dumps({**body, "status": project.status, "effective_status": effective}))
@@ -95,7 +110,13 @@ def stats(
     if any(d.ctr_corrected is not None for d in figures.bandits):
         rows = [_corrected_row(deal) for deal in figures.bandits]
         print_table(_table(_CORRECTED_TITLE, _CORRECTED, rows))
+    if half_life is not None:
+        rows = [_recent_row(deal) for deal in figures.bandits]
+        print_table(_table(_recent_title(half_life), _RECENT, rows))
     out.print(f"rank now: {effective}; {schedule}", highlight=False)
+    out.print(learning, highlight=False)
+    for note in notes:
+        out.print(note, highlight=False)
     print_decision(figures)
     if figures.winner is not None:
         winner = figures.winner
@@ -180,6 +201,23 @@ def _row(deal: DealStats) -> list[str | Text]:
         "-" if deal.prob_best is None else f"{deal.prob_best:.1%}",
         "-" if deal.expected_loss is None else f"{deal.expected_loss:.2%}",
         f"{deal.share_last_24h:.0%}",
+    ]
+
+
+def _recent_title(half_life: float) -> str:
+    return f"{recent_label(half_life).lower()}: what rank samples from"
+
+
+def _recent_row(deal: DealStats) -> list[str | Text]:
+    low, high = deal.ci_low_recent, deal.ci_high_recent
+    shown, clicked = deal.recent_impressions, deal.recent_clicks
+    return [
+        str(deal.bandit_id),
+        _name(deal),
+        "-" if shown is None else f"{shown:,.1f}",
+        "-" if clicked is None else f"{clicked:,.1f}",
+        "-" if deal.recent_ctr is None else f"{deal.recent_ctr:.2%}",
+        "-" if low is None or high is None else f"{low:.1%}-{high:.1%}",
     ]
 
 

@@ -1,13 +1,15 @@
 """The audit of the counters against the transactions log, and their repair from it.
 
-For every bandit, with its project's prior, the log says what its counters must be:
+For every bandit, with its own prior, the log says what its counters must be:
 ``n = count(its transactions)``, ``number_of_success = count(its clicked transactions)``,
 ``number_of_failures = n - number_of_success``, ``alpha = prior_alpha + number_of_success`` and
 ``beta = prior_beta + number_of_failures``; every project's ``number_of_bandits`` is the count of
 its bandits; each ``bandit_positions`` row counts its deal's impressions and first clicks in its
-slot (``position``), and a pair the log has must have its row. ``hotdeals db-check`` reports
-every disagreement and ``--repair`` rebuilds the
-counters; the hot path that keeps them exact is :mod:`hotdeals.db.counters`.
+slot (``position``), and a pair the log has must have its row; in a campaign with a half-life,
+each deal's discounted impressions and clicks are the log's events weighted by their age
+(:mod:`hotdeals.db.discounted`). ``hotdeals db-check`` reports every disagreement and
+``--repair`` rebuilds the counters; the hot path that keeps them exact is
+:mod:`hotdeals.db.counters`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, CursorResult, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from hotdeals.db.discounted import discounted_mismatches, repair_discounted
 from hotdeals.db.models import Bandit, BanditPosition, Project, Transaction
+from hotdeals.db.types import utcnow
 
 __all__ = ["Mismatch", "find_mismatches", "repair_counters"]
 
@@ -51,7 +55,7 @@ def _clicked_as_int() -> ColumnElement[int]:
 def _expected_counters(
     session: Session, project_ids: Sequence[int] | None
 ) -> list[tuple[Bandit, dict[str, float]]]:
-    """Each bandit with the counters its log and its project's prior say it must have."""
+    """Each bandit with the counters its log and its own prior say it must have."""
     log = (
         select(
             Transaction.bandit_id.label("bandit_id"),
@@ -66,10 +70,9 @@ def _expected_counters(
             Bandit,
             func.coalesce(log.c.n, 0),
             func.coalesce(log.c.success, 0),
-            Project.prior_alpha,
-            Project.prior_beta,
+            Bandit.prior_alpha,
+            Bandit.prior_beta,
         )
-        .join(Project, Project.project_id == Bandit.project_id)
         .outerjoin(log, log.c.bandit_id == Bandit.bandit_id)
         .order_by(Bandit.bandit_id)
     )
@@ -112,6 +115,12 @@ def find_mismatches(session: Session, project_ids: Sequence[int] | None = None) 
     if project_ids is not None:
         projects = projects.where(Project.project_id.in_(project_ids))
     mismatches += _slot_mismatches(session, project_ids)
+    mismatches += [
+        Mismatch("bandits", bandit.bandit_id, bandit.bandit_name, column, stored, expected)
+        for bandit, column, stored, expected in discounted_mismatches(
+            session, project_ids, utcnow().timestamp()
+        )
+    ]
     for project, count in session.execute(projects.order_by(Project.project_id)):
         if project.number_of_bandits != count:
             mismatches.append(
@@ -135,6 +144,7 @@ def repair_counters(session: Session, project_ids: Sequence[int] | None = None) 
     since impressions logged during the repair's own transaction are not seen by it.
     """
     changed = _repair_slots(session, project_ids)
+    changed += repair_discounted(session, project_ids, utcnow().timestamp())
     for bandit, values in _expected_counters(session, project_ids):
         if any(abs(float(getattr(bandit, c)) - v) > _TOLERANCE for c, v in values.items()):
             session.execute(

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, delete, insert, or_, select, update
+from sqlalchemy import case, delete, insert, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
+from hotdeals.db.discounted import EventTimes, apply_discounted
 from hotdeals.db.models import Base, Project, Transaction
 from hotdeals.db.slot_counters import Slot, apply_slot_counts
 from hotdeals.db.types import utcnow
@@ -50,12 +51,43 @@ class ClickOutcome:
     position: int | None = None
 
 
-def log_impressions(session: Session, impressions: Sequence[Impression]) -> list[int]:
-    """Insert the impressions and count them on their bandits; return the new transaction ids."""
-    ids = insert_impressions(session, impressions)
-    apply_counts(session, shown=Counter(i.bandit_id for i in impressions))
-    apply_slot_counts(session, shown=shown_slots(impressions))
+def log_impressions(
+    session: Session, impressions: Sequence[Impression], now: datetime | None = None
+) -> list[int]:
+    """Insert the impressions and count them on their bandits; return the new transaction ids.
+
+    Impressions without a timestamp are logged at ``now`` (default: the clock)."""
+    now = now or utcnow()
+    ids = insert_impressions(session, impressions, now)
+    count_events(session, impressions, [], now)
     return ids
+
+
+def count_events(
+    session: Session,
+    impressions: Sequence[Impression],
+    outcomes: Sequence[ClickOutcome | None],
+    now: datetime,
+) -> dict[int, BanditState]:
+    """Count logged impressions and first clicks everywhere they are counted: the deals' exact
+    counters, their slots' and, in campaigns that forget, their discounted state. Impressions
+    without a timestamp and the first clicks are taken to happen at ``now`` (as they were
+    logged). Returns whether each touched deal may still be shown (:func:`apply_counts`)."""
+    clicked = first_clicks(outcomes)
+    states = apply_counts(session, shown=Counter(i.bandit_id for i in impressions), clicked=clicked)
+    forgetting = {b: s.half_life_hours for b, s in states.items() if s.half_life_hours}
+    if forgetting:
+        at = now.timestamp()
+        times = EventTimes()
+        for i in impressions:
+            if i.bandit_id in forgetting:
+                times.shown[i.bandit_id].append(i.timestamp.timestamp() if i.timestamp else at)
+        for b, count in clicked.items():
+            if b in forgetting:
+                times.clicked[b].extend([at] * count)
+        apply_discounted(session, forgetting, times)
+    apply_slot_counts(session, shown=shown_slots(impressions), clicked=first_slot_clicks(outcomes))
+    return states
 
 
 def shown_slots(impressions: Sequence[Impression]) -> Counter[Slot]:
@@ -63,15 +95,17 @@ def shown_slots(impressions: Sequence[Impression]) -> Counter[Slot]:
     return Counter((i.bandit_id, i.position) for i in impressions if i.position is not None)
 
 
-def insert_impressions(session: Session, impressions: Sequence[Impression]) -> list[int]:
-    """One multi-row INSERT for any number of impressions; ids come back in input order.
+def insert_impressions(
+    session: Session, impressions: Sequence[Impression], now: datetime
+) -> list[int]:
+    """One multi-row INSERT for any number of impressions (those without a timestamp at
+    ``now``); ids come back in input order.
 
-    Counters are not touched: the caller adds them with :func:`apply_counts` in the same
+    Counters are not touched: the caller adds them with :func:`count_events` in the same
     transaction, once for everything it wrote.
     """
     if not impressions:
         return []
-    now = utcnow()
     rows = [
         {
             "customer_id": i.customer_id,
@@ -107,6 +141,7 @@ class BanditState:
 
     active: bool
     project_serves: bool
+    half_life_hours: float | None = None
 
     @property
     def live(self) -> bool:
@@ -130,6 +165,10 @@ def apply_counts(
     if not ids:
         return {}
     table = BANDITS.c
+    # Written out qualified: SQLAlchemy renders RETURNING's columns bare on SQLite, and a bare
+    # ``project_id = project_id`` inside the subquery would compare projects with themselves
+    # (every deal would read the first project's state).
+    own_project = Project.project_id == literal_column("bandits.project_id")
     serves = (
         select(
             or_(
@@ -137,9 +176,10 @@ def apply_counts(
                 Project.winner_bandit_id.is_not(None),  # named only on ending: a rollout
             )
         )
-        .where(Project.project_id == table.project_id)
+        .where(own_project)
         .scalar_subquery()
     )
+    half_life = select(Project.half_life_hours).where(own_project).scalar_subquery()
     locked = (
         select(table.bandit_id)
         .where(table.bandit_id.in_(ids))
@@ -160,18 +200,20 @@ def apply_counts(
             alpha=table.alpha + won,
             beta=table.beta + lost,
         )
-        .returning(table.bandit_id, table.active, serves.label("serves"))
+        .returning(
+            table.bandit_id, table.active, serves.label("serves"), half_life.label("half_life")
+        )
     )
-    return {row.bandit_id: BanditState(row.active, bool(row.serves)) for row in rows}
+    return {row.bandit_id: BanditState(row.active, bool(row.serves), row.half_life) for row in rows}
 
 
 def record_click(session: Session, transaction_id: int, at: datetime | None = None) -> ClickOutcome:
     """Mark an impression clicked, once; a repeated click changes nothing and says so."""
+    at = at or utcnow()
     outcome = mark_clicked(session, [transaction_id], at)[0]
     if outcome is None:
         raise TransactionNotFound(f"transaction {transaction_id} does not exist")
-    apply_counts(session, clicked=first_clicks([outcome]))
-    apply_slot_counts(session, clicked=first_slot_clicks([outcome]))
+    count_events(session, [], [outcome], at)
     return outcome
 
 
@@ -190,7 +232,7 @@ def first_slot_clicks(outcomes: Sequence[ClickOutcome | None]) -> Counter[Slot]:
 
 
 def mark_clicked(
-    session: Session, transaction_ids: Sequence[int], at: datetime | None = None
+    session: Session, transaction_ids: Sequence[int], at: datetime
 ) -> list[ClickOutcome | None]:
     """Flag the impressions clicked, leaving the counters to :func:`apply_counts`.
 
@@ -204,7 +246,7 @@ def mark_clicked(
         for row in session.execute(
             update(Transaction)
             .where(Transaction.transaction_id.in_(unique), Transaction.clicked.is_(False))
-            .values(clicked=True, clicked_at=at or utcnow())
+            .values(clicked=True, clicked_at=at)
             .returning(
                 Transaction.transaction_id,
                 Transaction.bandit_id,

@@ -35,9 +35,12 @@ from hotdeals.db.types import UTCDateTime, utcnow
 from hotdeals.vocabulary import (
     DEFAULT_CURRENCY,
     DEFAULT_END_ACTION,
+    DEFAULT_HALF_LIFE_HOURS,
     DEFAULT_MAX_RELATIVE_LOSS,
     DEFAULT_MIN_DURATION_DAYS,
+    DEFAULT_NEW_DEAL_PRIOR,
     DEFAULT_POSITION_CORRECTION,
+    DEFAULT_PRIOR,
     MAX_EMAIL,
     MAX_EMOJI,
     MAX_IDEMPOTENCY_KEY,
@@ -47,6 +50,7 @@ from hotdeals.vocabulary import (
     PRICE_DECIMALS,
     PRICE_DIGITS,
     EndAction,
+    NewDealPrior,
     PolicyName,
     ProjectStatus,
 )
@@ -61,6 +65,8 @@ NAMING_CONVENTION = {
 
 _STATUSES = ", ".join(f"'{status}'" for status in ProjectStatus)
 _END_ACTIONS = ", ".join(f"'{action}'" for action in EndAction)
+_NEW_DEAL_PRIORS = ", ".join(f"'{prior}'" for prior in NewDealPrior)
+_ONE, _0 = text(str(DEFAULT_PRIOR)), text("0.0")
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
@@ -111,6 +117,10 @@ class Project(Base):
         ),
         CheckConstraint("min_duration_days >= 0", name="min_duration_days_non_negative"),
         CheckConstraint(f"end_action IN ({_END_ACTIONS})", name="end_action_known"),
+        CheckConstraint(
+            "half_life_hours IS NULL OR half_life_hours > 0", name="half_life_hours_positive"
+        ),
+        CheckConstraint(f"new_deal_prior IN ({_NEW_DEAL_PRIORS})", name="new_deal_prior_known"),
     )
 
     project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -173,6 +183,10 @@ class Project(Base):
         default=DEFAULT_POSITION_CORRECTION,
         server_default=true() if DEFAULT_POSITION_CORRECTION else false(),
     )
+    half_life_hours: Mapped[float | None] = mapped_column(Float, default=DEFAULT_HALF_LIFE_HOURS)
+    new_deal_prior: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=DEFAULT_NEW_DEAL_PRIOR.value
+    )
     winner_bandit_id: Mapped[int | None] = mapped_column(
         ForeignKey("bandits.bandit_id", ondelete="RESTRICT", use_alter=True)
     )
@@ -208,6 +222,10 @@ class Bandit(Base):
         CheckConstraint("number_of_success >= 0", name="success_non_negative"),
         CheckConstraint("number_of_failures >= 0", name="failures_non_negative"),
         CheckConstraint("alpha > 0 AND beta > 0", name="posterior_positive"),
+        CheckConstraint("prior_alpha > 0", name="prior_alpha_positive"),
+        CheckConstraint("prior_beta > 0", name="prior_beta_positive"),
+        CheckConstraint("discounted_impressions >= 0", name="discounted_impressions_non_negative"),
+        CheckConstraint("discounted_clicks >= 0", name="discounted_clicks_non_negative"),
     )
 
     bandit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -227,6 +245,13 @@ class Bandit(Base):
     active: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=True, server_default=true()
     )
+    # The deal's own prior (the campaign's, or an empirical-Bayes one): alpha = prior_alpha +
+    # successes. Forgetting's sums (:mod:`hotdeals.db.discounted`) are as of discounted_at (Unix s).
+    prior_alpha: Mapped[float] = mapped_column(Float, nullable=False, server_default=_ONE)
+    prior_beta: Mapped[float] = mapped_column(Float, nullable=False, server_default=_ONE)
+    discounted_impressions: Mapped[float] = mapped_column(Float, nullable=False, server_default=_0)
+    discounted_clicks: Mapped[float] = mapped_column(Float, nullable=False, server_default=_0)
+    discounted_at: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str | None] = mapped_column(Text)
     price: Mapped[Decimal | None] = mapped_column(Numeric(PRICE_DIGITS, PRICE_DECIMALS))
     emoji: Mapped[str | None] = mapped_column(String(MAX_EMOJI))

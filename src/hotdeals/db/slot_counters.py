@@ -82,12 +82,16 @@ def _adding(statement: postgresql.Insert | sqlite.Insert) -> Any:
 
 
 _COLUMNS = ("bandit_id", "position", "impressions", "clicks")
-_PAIRS = func.unnest(
-    *(
-        bindparam(name, type_=postgresql.ARRAY(Integer))
-        for name in ("bandit_ids", "positions", "impressions", "clicks")
+_PAIRS = (
+    func.unnest(
+        *(
+            bindparam(name, type_=postgresql.ARRAY(Integer))
+            for name in ("bandit_ids", "positions", "impressions", "clicks")
+        )
     )
-).table_valued(*_COLUMNS).render_derived(name="pairs")
+    .table_valued(*_COLUMNS)
+    .render_derived(name="pairs")
+)
 _UNNEST_UPSERT = _adding(
     postgresql.insert(BANDIT_POSITIONS).from_select(list(_COLUMNS), select(*_PAIRS.c))
 )

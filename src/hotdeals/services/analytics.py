@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from hotdeals.bandit import arm_statistics, credible_interval, posterior_mean
 from hotdeals.bandit.winner import WinnerRule
+from hotdeals.db.discounted import seen_at
 from hotdeals.db.models import Bandit, Project, Transaction
 from hotdeals.db.types import utcnow
 from hotdeals.services.decisions import Decision, ForecastCache, Reading, build_decision
+from hotdeals.services.posteriors import recent, slotted
 from hotdeals.services.projects import require_project
 from hotdeals.services.schedules import project_status
 from hotdeals.services.slot_effects import SlotEffects, slot_effects
@@ -33,7 +35,9 @@ class DealStats:
     """One deal's figures; the Bayesian ones are None for a deactivated deal.
 
     The ``*_corrected`` figures count each impression as its slot's examination probability
-    (:mod:`hotdeals.services.slot_effects`): None while there is no slot effect to correct.
+    (:mod:`hotdeals.services.slot_effects`): None while there is no slot effect to correct. The
+    ``recent_*`` ones are the discounted view rank samples from in a campaign with a half-life
+    (:mod:`hotdeals.services.posteriors`), None in one without.
     """
 
     bandit_id: int
@@ -51,6 +55,11 @@ class DealStats:
     ctr_corrected: float | None = None
     ci_low_corrected: float | None = None
     ci_high_corrected: float | None = None
+    recent_impressions: float | None = None
+    recent_clicks: float | None = None
+    recent_ctr: float | None = None
+    ci_low_recent: float | None = None
+    ci_high_recent: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +131,7 @@ def project_stats(
     mean = posterior_mean(alpha, beta)
     ci_low, ci_high = credible_interval(alpha, beta)
     effects = slot_effects(session, [a.bandit_id for a in arms], project.slots)
-    corrected = _corrected(effects, project) if effects.examination is not None else None
+    corrected = _corrected(arms, effects) if effects.examination is not None else None
     prob_best = np.full(len(arms), np.nan)
     loss = np.full(len(arms), np.nan)
     rule = WinnerRule(project.min_prob_best, project.max_relative_loss, project.min_impressions)
@@ -162,6 +171,7 @@ def project_stats(
     elif decision.state in ("winner", "no_meaningful_difference") and verdict.winner is not None:
         best = live_arms[verdict.winner]
         winner = Winner(best.bandit_id, best.bandit_name, float(live.prob_best[verdict.winner]))
+    recent_view = _recent(arms, project, effects, now)
     deals = [
         DealStats(
             bandit_id=arm.bandit_id,
@@ -179,6 +189,7 @@ def project_stats(
             ctr_corrected=None if corrected is None else float(corrected[0][i]),
             ci_low_corrected=None if corrected is None else float(corrected[1][i]),
             ci_high_corrected=None if corrected is None else float(corrected[2][i]),
+            **(recent_view[i] if recent_view else {}),
         )
         for i, arm in enumerate(arms)
     ]
@@ -186,13 +197,37 @@ def project_stats(
     return ProjectStats(project_id, deals, winner, decision, examination)
 
 
+def _recent(
+    arms: Sequence[Bandit], project: Project, effects: SlotEffects, now: datetime
+) -> list[dict[str, float]]:
+    """Each deal's discounted figures at ``now`` (none without a half-life)."""
+    if project.half_life_hours is None:
+        return []
+    at = now.timestamp()
+    seen = [seen_at(arm, at, project.half_life_hours) for arm in arms]
+    with_fit = effects if project.position_correction else None
+    view = recent(arms, project.half_life_hours, at, with_fit)
+    low, high = credible_interval(view.alpha, view.beta)
+    mean = posterior_mean(view.alpha, view.beta)
+    return [
+        {
+            "recent_impressions": shown,
+            "recent_clicks": clicked,
+            "recent_ctr": float(mean[i]),
+            "ci_low_recent": float(low[i]),
+            "ci_high_recent": float(high[i]),
+        }
+        for i, (shown, clicked) in enumerate(seen)
+    ]
+
+
 def _corrected(
-    effects: SlotEffects, project: Project
+    arms: Sequence[Bandit], effects: SlotEffects
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Position-corrected posterior mean and 95% interval of every deal."""
-    alpha, beta = effects.corrected(project.prior_alpha, project.prior_beta)
-    low, high = credible_interval(alpha, beta)
-    return posterior_mean(alpha, beta), low, high
+    """Position-corrected posterior mean and 95% interval of every deal (its own prior)."""
+    view = slotted(arms, effects)
+    low, high = credible_interval(view.alpha, view.beta)
+    return posterior_mean(view.alpha, view.beta), low, high
 
 
 def _chosen_winner(

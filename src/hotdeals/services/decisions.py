@@ -21,6 +21,7 @@ from hotdeals.bandit.forecast import Forecast, forecast_decision
 from hotdeals.bandit.uplift import uplift_vs_even
 from hotdeals.bandit.winner import Verdict, WinnerRule
 from hotdeals.db.models import Bandit, Project
+from hotdeals.services.posteriors import slotted
 from hotdeals.services.slot_effects import SlotEffects
 from hotdeals.vocabulary import EffectiveStatus
 
@@ -310,13 +311,12 @@ def _uplift(reading: Reading, rng: np.random.Generator, draws: int) -> UpliftVie
     effects = reading.effects
     if not reading.arms or effects.slot_impressions.sum() == 0:
         return None
-    project = reading.project
-    alpha, beta = effects.corrected(project.prior_alpha, project.prior_beta)
+    posteriors = slotted(reading.arms, effects)
     uplift = uplift_vs_even(
         effects.total_clicks,
         effects.slot_impressions,
-        alpha,
-        beta,
+        posteriors.alpha,
+        posteriors.beta,
         rng,
         examination=effects.examination,
         draws=draws,

@@ -14,7 +14,11 @@ statement and the commit only:
 4. only if a key was taken before (a retry): delete the impressions just inserted under it
    (nobody saw them, nothing counted them) and read what the taken keys hold (two SELECTs);
 5. lock and count the touched deals; the count also says whether each shown deal is still live;
-6. add the same impressions and first clicks to the per deal and slot counters (one upsert).
+6. add the same impressions and first clicks to the per deal and slot counters (one upsert) and,
+   only for campaigns that forget, to the deals' discounted state (one UPDATE).
+
+Every impression and first click of a batch is logged at one time, ``now``, read once per batch
+from the writer's clock (injectable, so tests move time without sleeping).
 
 A batch without keys costs steps 1, 2, 5 and 6; keys add one statement unless a
 retry is among them. (Claiming after inserting writes a ranking that may be undone, but only
@@ -36,26 +40,22 @@ and are re-ranked on the exact path, which claims their keys itself.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.db.counters import (
     ClickOutcome,
     Impression,
-    apply_counts,
+    count_events,
     discard_impressions,
-    first_clicks,
-    first_slot_clicks,
     insert_impressions,
     mark_clicked,
-    shown_slots,
 )
 from hotdeals.db.rank_keys import KeyClaim, claim_keys
-from hotdeals.db.slot_counters import apply_slot_counts
 from hotdeals.errors import IdempotencyKeyReused
 from hotdeals.services.ranking import RankedDeal, rankings_under, replay_deals
 
@@ -117,7 +117,9 @@ class ClickJob:
 Job = RankJob | ClickJob
 
 
-def write_batch(sessions: sessionmaker[Session], batch: Sequence[Job]) -> list[object]:
+def write_batch(
+    sessions: sessionmaker[Session], batch: Sequence[Job], now: datetime
+) -> list[object]:
     """Write the batch in one transaction; return each job's result, in order (an exception
     instance is that job's error). Rewritten without the rankings that showed a deal no longer
     live until none does; ends, as ``stale`` grows at each round."""
@@ -125,19 +127,21 @@ def write_batch(sessions: sessionmaker[Session], batch: Sequence[Job]) -> list[o
     while True:
         try:
             with sessions.begin() as session:
-                results = _write_once(session, batch, stale)
+                results = _write_once(session, batch, stale, now)
         except _ShownDealsGone as exc:  # leaving the block rolled the transaction back
             stale |= exc.bandit_ids
             continue
         return [results[id(job)] for job in batch]
 
 
-def _write_once(session: Session, batch: Sequence[Job], stale: frozenset[int]) -> dict[int, object]:
+def _write_once(
+    session: Session, batch: Sequence[Job], stale: frozenset[int], now: datetime
+) -> dict[int, object]:
     """Steps 1 to 6 of the module's docstring; each job's result by ``id(job)``."""
     ranks = [j for j in batch if isinstance(j, RankJob)]
     clicks = [j for j in batch if isinstance(j, ClickJob)]
     results: dict[int, object] = {}
-    outcomes = mark_clicked(session, [j.transaction_id for j in clicks]) if clicks else []
+    outcomes = mark_clicked(session, [j.transaction_id for j in clicks], now) if clicks else []
     for click, outcome in zip(clicks, outcomes, strict=True):
         results[id(click)] = outcome
 
@@ -154,7 +158,7 @@ def _write_once(session: Session, batch: Sequence[Job], stale: frozenset[int]) -
         return not job.shows_any(stale) if key is None else live.get(key) is job
 
     writing = [job for job in ranks if logs(job)]
-    ids = insert_impressions(session, [i for job in writing for i in job.impressions])
+    ids = insert_impressions(session, [i for job in writing for i in job.impressions], now)
     own: dict[int, list[int]] = {}
     logged: dict[str, list[int]] = {}
     start = 0
@@ -176,12 +180,10 @@ def _write_once(session: Session, batch: Sequence[Job], stale: frozenset[int]) -
     for job in ranks:  # the rest showed a deal no longer live, or share a key with one that did
         results.setdefault(id(job), StaleSnapshot())
 
-    shown = Counter(i.bandit_id for i in impressions)
-    states = apply_counts(session, shown=shown, clicked=first_clicks(outcomes))
-    gone = frozenset(b for b in shown if not states[b].live)
+    states = count_events(session, impressions, outcomes, now)
+    gone = frozenset(i.bandit_id for i in impressions if not states[i.bandit_id].live)
     if gone:
         raise _ShownDealsGone(gone)
-    apply_slot_counts(session, shown=shown_slots(impressions), clicked=first_slot_clicks(outcomes))
     return results
 
 

@@ -43,6 +43,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
@@ -50,6 +51,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.db.counters import ClickOutcome, Impression
+from hotdeals.db.types import utcnow
 from hotdeals.errors import WriterStopped
 from hotdeals.services.group_batch import ClickJob, Job, RankJob, Replay, write_batch
 
@@ -88,10 +90,12 @@ class GroupCommitter:
         *,
         max_batch: int = 1_000,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
         self.clock = clock
+        self.wall_clock = wall_clock  # when a batch's impressions and clicks happen
         self._queue: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
         # Submit times of the jobs not yet taken, oldest first (deque appends/pops are atomic).
         self._queued_at: deque[float] = deque()
@@ -289,4 +293,4 @@ class GroupCommitter:
 
     def _write(self, batch: Sequence[Job]) -> list[object]:
         """Each job's result, in order, once the batch is committed (tests wrap this)."""
-        return write_batch(self.sessions, batch)
+        return write_batch(self.sessions, batch, self.wall_clock())

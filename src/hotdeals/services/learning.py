@@ -75,8 +75,8 @@ class LearningLoop:
         self.clock = clock
         self.deadline = deadline
         self.rng = rng
-        self.snapshots = SnapshotCache(sessions, ttl=snapshot_ttl)
-        self.writer = GroupCommitter(sessions)
+        self.snapshots = SnapshotCache(sessions, ttl=snapshot_ttl, wall_clock=clock)
+        self.writer = GroupCommitter(sessions, wall_clock=clock)
         self._loading: dict[int, asyncio.Future[ProjectSnapshot]] = {}
         # Customers are never deleted (their history holds them), so "exists" cannot go stale.
         self._known_customers: set[int] = set()

@@ -6,12 +6,15 @@ equals the count of the project's bandits (``hotdeals db-check`` verifies it).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from hotdeals.bandit.priors import empirical_prior
+from hotdeals.db.discounted import reset_from_log
 from hotdeals.db.models import Bandit, Project
 from hotdeals.db.types import utcnow
 from hotdeals.errors import (
@@ -25,7 +28,7 @@ from hotdeals.services.bandit_errors import checked_policy
 from hotdeals.services.pagination import Page
 from hotdeals.services.schedules import check_window
 from hotdeals.services.specs import DealSpec, ProjectSpec
-from hotdeals.vocabulary import ProjectStatus
+from hotdeals.vocabulary import NewDealPrior, ProjectStatus
 
 # Which status may follow which: an ended campaign is final, so its history stays interpretable.
 TRANSITIONS: dict[str, set[str]] = {
@@ -70,6 +73,8 @@ def create_project(session: Session, spec: ProjectSpec) -> Project:
         ends_at=spec.ends_at,
         end_action=spec.end_action.value,
         position_correction=spec.position_correction,
+        half_life_hours=spec.half_life_hours,
+        new_deal_prior=spec.new_deal_prior.value,
         currency=spec.currency,
         number_of_bandits=0,
         status="running",
@@ -138,8 +143,11 @@ def list_projects(
     return Page(list(items), total, limit, offset)
 
 
-def update_project(session: Session, project_id: int, changes: dict[str, Any]) -> Project:
-    """Apply a partial update; status changes follow :data:`TRANSITIONS`.
+def update_project(
+    session: Session, project_id: int, changes: dict[str, Any], now: datetime | None = None
+) -> Project:
+    """Apply a partial update as of ``now`` (default: the clock); status changes follow
+    :data:`TRANSITIONS`.
 
     Naming a winner is part of ending a campaign: ``winner_bandit_id`` is accepted only with
     ``status = ended`` or on a campaign that has already ended.
@@ -169,18 +177,27 @@ def update_project(session: Session, project_id: int, changes: dict[str, Any]) -
         changes.get("ends_at", project.ends_at),
         "the campaign's",
     )
+    forgets_anew = (
+        "half_life_hours" in changes and changes["half_life_hours"] != project.half_life_hours
+    )
     for name, value in changes.items():
         setattr(project, name, value)
+    if forgets_anew:  # the discounted state depends on the half-life: rebuilt from the log
+        session.flush()
+        reset_from_log(session, project_id, (now or utcnow()).timestamp())
     if status is not None and status != project.status:
         project.status = status
         if status == "ended":
-            project.ended_at = utcnow()
+            project.ended_at = now or utcnow()
     session.flush()
     return project
 
 
 def add_bandit(session: Session, project_id: int, deal: DealSpec) -> Bandit:
-    """A new deal starts at the project's prior, so the policy explores it at once."""
+    """A new deal starts at its own prior, so the policy explores it at once: the campaign's,
+    or with ``new_deal_prior = empirical`` one fitted to the campaign's other deals
+    (:func:`hotdeals.bandit.empirical_prior`: their CTRs say where a new deal is likely to
+    land, instead of Beta(1, 1)'s 50%); the campaign's while there is too little to fit."""
     project = session.get(Project, project_id)
     if project is None:
         raise ProjectNotFound(f"project {project_id} does not exist")
@@ -197,9 +214,9 @@ def add_bandit(session: Session, project_id: int, deal: DealSpec) -> Bandit:
         active=deal.active,
         starts_at=deal.starts_at,
         ends_at=deal.ends_at,
-        alpha=project.prior_alpha,
-        beta=project.prior_beta,
     )
+    bandit.prior_alpha, bandit.prior_beta = new_deal_prior(session, project)
+    bandit.alpha, bandit.beta = bandit.prior_alpha, bandit.prior_beta
     try:
         with session.begin_nested():
             session.add(bandit)
@@ -214,6 +231,17 @@ def add_bandit(session: Session, project_id: int, deal: DealSpec) -> Bandit:
         .values(number_of_bandits=Project.number_of_bandits + 1)
     )
     return bandit
+
+
+def new_deal_prior(session: Session, project: Project) -> tuple[float, float]:
+    """The prior a deal added now starts from (see :func:`add_bandit`)."""
+    if project.new_deal_prior != NewDealPrior.EMPIRICAL:
+        return project.prior_alpha, project.prior_beta
+    others = session.execute(
+        select(Bandit.number_of_success, Bandit.n).where(Bandit.project_id == project.project_id)
+    ).all()
+    fitted = empirical_prior([s for s, _ in others], [n for _, n in others])
+    return fitted if fitted is not None else (project.prior_alpha, project.prior_beta)
 
 
 def get_bandit(session: Session, bandit_id: int) -> Bandit:

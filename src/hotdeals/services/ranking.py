@@ -164,7 +164,8 @@ def rank_deals(
     same key (on either path, in any process) waits for this transaction and then replays what
     it committed; a key already taken replays its ranking whatever the project's state now.
     """
-    snapshot = load_snapshot(session, project_id, fits)
+    now = now or at or utcnow()
+    snapshot = load_snapshot(session, project_id, fits, now)
     if session.get(User, customer_id) is None:
         raise UserNotFound(f"customer {customer_id} does not exist")
     if idempotency_key is not None:
@@ -174,8 +175,8 @@ def rank_deals(
             return Ranking(
                 project_id, customer_id, deals, replayed=True, currency=snapshot.currency
             )
-    chosen = choose(snapshot, k, rng, now or at or utcnow())
-    ids = log_impressions(session, impressions_for(snapshot, chosen, customer_id, at))
+    chosen = choose(snapshot, k, rng, now)
+    ids = log_impressions(session, impressions_for(snapshot, chosen, customer_id, at), now)
     if idempotency_key is not None:
         store_transaction_ids(session, {idempotency_key: ids})
     return ranking_of(snapshot, chosen, customer_id, ids)

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from hotdeals.bandit import ArmSet, Policy, make_policy
 from hotdeals.db.models import Bandit, Project
+from hotdeals.db.types import utcnow
 from hotdeals.errors import ProjectNotFound
+from hotdeals.services.posteriors import all_time, recent
 from hotdeals.services.schedules import effective_status, in_window
 from hotdeals.services.slot_effects import ExaminationFits, slot_effects
 from hotdeals.vocabulary import DEFAULT_CURRENCY, EffectiveStatus, EndAction
@@ -87,13 +89,17 @@ SERVING = frozenset({EffectiveStatus.RUNNING, EffectiveStatus.ROLLOUT})
 
 
 def load_snapshot(
-    session: Session, project_id: int, fits: ExaminationFits | None = None
+    session: Session,
+    project_id: int,
+    fits: ExaminationFits | None = None,
+    now: datetime | None = None,
 ) -> ProjectSnapshot:
     """The project's status, policy and active arms' posteriors, or :class:`ProjectNotFound`.
 
-    With ``position_correction`` on a campaign of several slots, the posteriors are the
-    position-corrected ones (:mod:`hotdeals.services.slot_effects`: one more read of deals x
-    slots rows per load; the examination fit is reused from ``fits`` when given).
+    The posteriors are those of :mod:`hotdeals.services.posteriors`: with ``position_correction``
+    on a campaign of several slots, position-corrected (one more read of deals x slots rows per
+    load; the examination fit is reused from ``fits`` when given); with a half-life, discounted
+    to ``now`` (default: the clock).
     """
     project = session.get(Project, project_id)
     if project is None:
@@ -108,18 +114,27 @@ def load_snapshot(
             Bandit.number_of_success,
             Bandit.starts_at,
             Bandit.ends_at,
+            Bandit.prior_alpha,
+            Bandit.prior_beta,
+            Bandit.discounted_impressions,
+            Bandit.discounted_clicks,
+            Bandit.discounted_at,
             *DISPLAY_COLUMNS,
         )
         .where(Bandit.project_id == project_id, Bandit.active.is_(True))
         .order_by(Bandit.bandit_id)
     ).all()
     arm_ids = tuple(r.bandit_id for r in rows)
-    alpha = np.array([r.alpha for r in rows], dtype=np.float64)
-    beta = np.array([r.beta for r in rows], dtype=np.float64)
-    if project.position_correction and project.slots > 1 and rows:
-        effects = slot_effects(session, arm_ids, project.slots, project_id=project_id, fits=fits)
-        if effects.examination is not None:
-            alpha, beta = effects.corrected(project.prior_alpha, project.prior_beta)
+    effects = (
+        slot_effects(session, arm_ids, project.slots, project_id=project_id, fits=fits)
+        if project.position_correction and project.slots > 1 and rows
+        else None
+    )
+    posteriors = (
+        all_time(rows, effects)
+        if project.half_life_hours is None
+        else recent(rows, project.half_life_hours, (now or utcnow()).timestamp(), effects)
+    )
     windows = tuple((r.starts_at, r.ends_at) for r in rows)
     return ProjectSnapshot(
         project_id=project_id,
@@ -129,8 +144,8 @@ def load_snapshot(
         arm_ids=arm_ids,
         arm_names=tuple(r.bandit_name for r in rows),
         arms=ArmSet(
-            alpha=alpha,
-            beta=beta,
+            alpha=posteriors.alpha,
+            beta=posteriors.beta,
             pulls=np.array([r.n for r in rows], dtype=np.int64),
             successes=np.array([r.number_of_success for r in rows], dtype=np.int64),
         ),

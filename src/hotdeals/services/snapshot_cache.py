@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.db.models import Bandit, Project
+from hotdeals.db.types import utcnow
 from hotdeals.services.slot_effects import ExaminationFits
 from hotdeals.services.snapshot import ProjectSnapshot, load_snapshot
 
@@ -31,10 +33,12 @@ class SnapshotCache:
         *,
         ttl: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         self.ttl = ttl
         self.clock = clock
+        self.wall_clock = wall_clock  # the time discounted posteriors are seen at
         self._entries: dict[int, tuple[float, ProjectSnapshot]] = {}
         self.fits = ExaminationFits()
         # Bumped by every forget: a load that overlapped a change must not cache what it read.
@@ -55,7 +59,7 @@ class SnapshotCache:
         loaded_at = self.clock()
         generation = self._generation.get(project_id, 0)
         with self.sessions() as session:
-            snapshot = load_snapshot(session, project_id, self.fits)
+            snapshot = load_snapshot(session, project_id, self.fits, self.wall_clock())
         if self._generation.get(project_id, 0) == generation:
             self._entries[project_id] = (loaded_at, snapshot)
         return snapshot

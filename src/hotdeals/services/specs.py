@@ -18,10 +18,12 @@ from hotdeals.vocabulary import (
     DEFAULT_CURRENCY,
     DEFAULT_END_ACTION,
     DEFAULT_EPSILON,
+    DEFAULT_HALF_LIFE_HOURS,
     DEFAULT_MAX_RELATIVE_LOSS,
     DEFAULT_MIN_DURATION_DAYS,
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
+    DEFAULT_NEW_DEAL_PRIOR,
     DEFAULT_POLICY,
     DEFAULT_POSITION_CORRECTION,
     DEFAULT_PRIOR,
@@ -34,12 +36,14 @@ from hotdeals.vocabulary import (
     EndAction,
     EndsAt,
     Epsilon,
+    HalfLifeHours,
     ImageUrl,
     MaxRelativeLoss,
     MinDurationDays,
     MinImpressions,
     MinProbBest,
     Name,
+    NewDealPrior,
     PolicyName,
     Price,
     Prior,
@@ -87,6 +91,8 @@ class ProjectSpec(Spec):
     ends_at: EndsAt | None = None
     end_action: EndAction = DEFAULT_END_ACTION
     position_correction: bool = DEFAULT_POSITION_CORRECTION
+    half_life_hours: HalfLifeHours | None = DEFAULT_HALF_LIFE_HOURS
+    new_deal_prior: NewDealPrior = DEFAULT_NEW_DEAL_PRIOR
     currency: Currency = DEFAULT_CURRENCY
     bandits: tuple[DealSpec, ...] = Field(default=(), max_length=MAX_DEALS_PER_REQUEST)
 

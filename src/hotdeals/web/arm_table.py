@@ -33,6 +33,7 @@ class Column:
     heading: str
     title: str = ""
     corrected: bool = False
+    recent: bool = False
     numeric: bool = True
 
 
@@ -54,6 +55,26 @@ COLUMNS = (
         "95% credible interval of the position-corrected click-through rate",
         corrected=True,
     ),
+    Column(
+        "recent_impressions",
+        "Recent impressions",
+        "Impressions weighted by their age: each counts half after one half-life, a quarter "
+        "after two",
+        recent=True,
+    ),
+    Column(
+        "ctr_recent",
+        "Recent CTR",
+        "Posterior mean of the recent click-through rate (impressions and clicks weighted by "
+        "their age, toward the deal's prior as they age): what rank samples from",
+        recent=True,
+    ),
+    Column(
+        "interval_recent",
+        "95% (recent)",
+        "95% credible interval of the recent click-through rate",
+        recent=True,
+    ),
     Column("prob_best", "P(best)", "Probability to be the best deal"),
     Column(
         "expected_loss",
@@ -71,9 +92,10 @@ COLUMNS = (
 ROW_FIELDS = tuple(column.field for column in COLUMNS)
 
 
-def columns(corrected: bool) -> list[Column]:
-    """The table's columns: the position-corrected pair only when ``corrected``."""
-    return [c for c in COLUMNS if corrected or not c.corrected]
+def columns(corrected: bool, recent: bool = False) -> list[Column]:
+    """The table's columns: the position-corrected pair only when ``corrected``, the recent
+    (discounted) three only when ``recent`` (a campaign with a half-life)."""
+    return [c for c in COLUMNS if (corrected or not c.corrected) and (recent or not c.recent)]
 
 
 def shows_corrected(stats: ProjectStats, slots: int) -> bool:
@@ -86,6 +108,17 @@ def _corrected_interval(deal: DealStats) -> str:
     if deal.ci_low_corrected is None or deal.ci_high_corrected is None:
         return DASH
     return fmt_interval(deal.ci_low_corrected, deal.ci_high_corrected)
+
+
+def _recent_interval(deal: DealStats) -> str:
+    if deal.ci_low_recent is None or deal.ci_high_recent is None:
+        return DASH
+    return fmt_interval(deal.ci_low_recent, deal.ci_high_recent)
+
+
+def fmt_weight(value: float | None) -> str:
+    """An impression count weighted by age, to a tenth: ``1,234.5`` (a dash for none)."""
+    return DASH if value is None else f"{value:,.1f}"
 
 
 def arm_rows(stats: ProjectStats, states: Mapping[int, str] | None = None) -> list[ArmRow]:
@@ -105,6 +138,9 @@ def arm_rows(stats: ProjectStats, states: Mapping[int, str] | None = None) -> li
                 "interval": fmt_interval(d.ci_low, d.ci_high),
                 "ctr_corrected": fmt_pct(d.ctr_corrected, 2),
                 "interval_corrected": _corrected_interval(d),
+                "recent_impressions": fmt_weight(d.recent_impressions),
+                "ctr_recent": fmt_pct(d.recent_ctr, 2),
+                "interval_recent": _recent_interval(d),
                 "prob_best": fmt_pct(d.prob_best),
                 "expected_loss": fmt_pct(d.expected_loss, 2),
                 "share_24h": fmt_pct(d.share_last_24h),

@@ -26,7 +26,8 @@ from hotdeals.web.cookies import Admin
 from hotdeals.web.dashboard_auth import PageAdmin, problem_page
 from hotdeals.web.decision_panel import Panel, panel
 from hotdeals.web.errors import ShowPage
-from hotdeals.web.forms import DEAL_LINE_HELP, DealForm, ProjectForm, parse_id
+from hotdeals.web.forms import DEAL_LINE_HELP, DealForm, ProjectForm, SettingsForm, parse_id
+from hotdeals.web.learning import FIT_NEEDS, NEW_DEAL_PRIOR_CHOICES, half_life_input
 from hotdeals.web.project_view import ProjectView, project_row, project_view, status_notice
 from hotdeals.web.rendering import render
 from hotdeals.web.windows import ZONE
@@ -49,6 +50,8 @@ DONE = {
     "deal-off": "Deal deactivated: it is no longer shown; its history is kept.",
     "deal-on": "Deal reactivated: it is ranked again.",
     "deal-window": "Deal window saved: the strip ranks the deal inside it only.",
+    "settings": "Settings saved: rank uses them from now on (a new half-life weighs the whole log "
+    "anew).",
 }
 
 
@@ -118,6 +121,8 @@ def projects_page(
             "zone": ZONE,
             "max_slots": MAX_SLOTS,
             "deal_help": DEAL_LINE_HELP,
+            "prior_choices": NEW_DEAL_PRIOR_CHOICES,
+            "fit_needs": FIT_NEEDS,
         },
         status_code=status_code,
     )
@@ -152,7 +157,7 @@ def figures_context(view: ProjectView, stats: analytics.ProjectStats) -> dict[st
     corrected = arm_table.shows_corrected(stats, view.slots)
     return {
         "rows": arm_table.arm_rows(stats, {d.bandit_id: d.state for d in view.deals}),
-        "columns": arm_table.columns(corrected),
+        "columns": arm_table.columns(corrected, recent=view.half_life_hours is not None),
         "totals": arm_table.totals(stats),
         "winner": arm_table.winner_text(stats),
         "panel": panel(stats),
@@ -171,8 +176,10 @@ def project_page(
     *,
     errors: list[str] | None = None,
     form: DealForm | None = None,
+    settings: SettingsForm | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The campaign's page; a refused form comes back with its errors and what was typed."""
     try:
         view, stats = load_project(state, project_id)
     except ProjectNotFound as exc:
@@ -190,6 +197,13 @@ def project_page(
             "flash": flash(request),
             "errors": errors or [],
             "values": form or DealForm(),
+            "settings": settings
+            or SettingsForm(
+                half_life_hours=half_life_input(view.half_life_hours),
+                new_deal_prior=view.new_deal_prior,
+            ),
+            "prior_choices": NEW_DEAL_PRIOR_CHOICES,
+            "fit_needs": FIT_NEEDS,
             "zone": ZONE,
             "plotly_url": PLOTLY_URL,
             "refresh_ms": REFRESH_MS,

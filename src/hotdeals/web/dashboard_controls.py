@@ -1,5 +1,5 @@
-"""The dashboard's forms that change campaigns: create one, add a deal, pause, resume or end
-one, switch a deal off or on, and set a deal's window.
+"""The dashboard's forms that change campaigns: create one, change its forgetting and new-deal
+prior, add a deal, pause, resume or end one, switch a deal off or on, and set a deal's window.
 
 Each calls :mod:`hotdeals.services.projects` exactly as the management API does; a refusal
 (:class:`~hotdeals.errors.HotDealsError`) is shown on the page the form came from, with the
@@ -26,10 +26,12 @@ from hotdeals.web.forms import (
     DealForm,
     FormError,
     ProjectForm,
+    SettingsForm,
     StatusForm,
     WindowForm,
     deal_spec,
     project_spec,
+    settings_changes,
     window_changes,
 )
 from hotdeals.web.rendering import redirect
@@ -58,6 +60,39 @@ def create_project(
             request, state, admin, errors=[str(exc)], form=form, status_code=exc.status_code
         )
     return redirect(f"/admin/projects/{project_id}?done=created")
+
+
+@router.post("/projects/{project_id}/settings")
+def change_settings(
+    request: Request,
+    state: StateDep,
+    admin: FormAdmin,
+    project_id: ProjectId,
+    form: Annotated[SettingsForm, Form()],
+) -> Response:
+    """The campaign's half-life (empty: forgetting off) and new-deal prior, as
+    ``PATCH /api/projects/{id}`` changes them; a new half-life rebuilds the recent figures."""
+    try:
+        changes = settings_changes(form)
+        with state.sessions.begin() as session:
+            projects.update_project(session, project_id, changes, state.clock())
+    except FormError as exc:
+        return project_page(
+            request, state, admin, project_id, errors=exc.messages, settings=form, status_code=400
+        )
+    except ProjectNotFound:
+        return not_found("campaign")
+    except HotDealsError as exc:
+        return project_page(
+            request,
+            state,
+            admin,
+            project_id,
+            errors=[str(exc)],
+            settings=form,
+            status_code=exc.status_code,
+        )
+    return redirect(f"/admin/projects/{project_id}?done=settings#settings")
 
 
 @router.post("/projects/{project_id}/deals")

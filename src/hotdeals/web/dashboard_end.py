@@ -144,7 +144,7 @@ def end_campaign(
         changes["winner_bandit_id"] = winner
     try:
         with state.sessions.begin() as session:
-            projects.update_project(session, project_id, changes)
+            projects.update_project(session, project_id, changes, state.clock())
     except ProjectNotFound:
         return not_found("campaign")
     except HotDealsError as exc:

@@ -24,12 +24,14 @@ from hotdeals.vocabulary import (
     DEFAULT_MIN_DURATION_DAYS,
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
+    DEFAULT_NEW_DEAL_PRIOR,
     DEFAULT_POLICY,
     DEFAULT_POSITION_CORRECTION,
     DEFAULT_SLOTS,
     MAX_ID,
     MAX_SLOTS,
 )
+from hotdeals.web.learning import LearningSpec
 from hotdeals.web.windows import EXAMPLE, ZONE, parse_moment
 
 LABELS = {
@@ -52,6 +54,8 @@ LABELS = {
     "min_impressions": "Leader's impressions",
     "min_duration_days": "Minimum days",
     "position_correction": "Position correction",
+    "half_life_hours": "Half-life (hours)",
+    "new_deal_prior": "New deals start from",
 }
 CHECKED = frozenset({"on", "true", "1", "yes"})
 SpecT = TypeVar("SpecT", bound=BaseModel)
@@ -88,11 +92,20 @@ class ProjectForm(PostedForm):
     # A checkbox sends its value when ticked and nothing at all when not, so a missing field
     # reads as "off"; the fresh form (:meth:`fresh`) is ticked when the default is on.
     position_correction: str = ""
+    half_life_hours: str = ""  # empty: forgetting off
+    new_deal_prior: str = DEFAULT_NEW_DEAL_PRIOR.value
 
     @classmethod
     def fresh(cls) -> ProjectForm:
         """The form as a new campaign starts: every field at the service's default."""
         return cls(position_correction="on" if DEFAULT_POSITION_CORRECTION else "")
+
+
+class SettingsForm(PostedForm):
+    """The project page's forgetting and new-deal prior: an empty half-life turns forgetting off."""
+
+    half_life_hours: str = ""
+    new_deal_prior: str = DEFAULT_NEW_DEAL_PRIOR.value
 
 
 class DealForm(PostedForm):
@@ -277,6 +290,7 @@ def project_spec(form: ProjectForm) -> ProjectSpec:
         "min_impressions": form.min_impressions.strip() or DEFAULT_MIN_IMPRESSIONS,
         "min_duration_days": form.min_duration_days.strip() or DEFAULT_MIN_DURATION_DAYS,
         "position_correction": form.position_correction.strip().lower() in CHECKED,
+        **_learning(form),
         "bandits": [line.fields for line in lines],
         **_moments(form, problems),
     }
@@ -288,6 +302,20 @@ def project_spec(form: ProjectForm) -> ProjectSpec:
         # sends text, so the whole number is read here and its range left to the schema.
         problems.append(f"Slots: enter a whole number from 1 to {MAX_SLOTS}")
     return _validated(ProjectSpec, values, problems, lines)
+
+
+def _learning(form: ProjectForm | SettingsForm) -> dict[str, Any]:
+    return {
+        "half_life_hours": form.half_life_hours.strip() or None,
+        "new_deal_prior": form.new_deal_prior.strip() or DEFAULT_NEW_DEAL_PRIOR,
+    }
+
+
+def settings_changes(form: SettingsForm) -> dict[str, Any]:
+    """The campaign's new half-life and new-deal prior, as ``update_project`` takes them;
+    :class:`FormError` if either is off."""
+    spec = _validated(LearningSpec, _learning(form), [])
+    return {"half_life_hours": spec.half_life_hours, "new_deal_prior": spec.new_deal_prior.value}
 
 
 def deal_spec(form: DealForm) -> DealSpec:

@@ -13,6 +13,7 @@ from datetime import datetime
 from hotdeals.db.models import Bandit, Project
 from hotdeals.services.schedules import project_status
 from hotdeals.vocabulary import EffectiveStatus, EndAction, ProjectStatus
+from hotdeals.web.learning import half_life_text, new_deal_prior_text, prior_note, recent_label
 from hotdeals.web.windows import deal_state, input_value, stamp, window_text
 
 __all__ = [
@@ -67,6 +68,13 @@ class ProjectView:
     end_action: str
     rule: str
     position_correction: bool
+    half_life_hours: float | None
+    half_life: str
+    recent_label: str | None
+    new_deal_prior: str
+    new_deal_prior_text: str
+    prior_notes: dict[int, str]
+    """Deals whose prior is not the campaign's, by ``bandit_id``: where each started."""
     winner_bandit_id: int | None
     winner_name: str | None
     deals: list[DealControl]
@@ -98,6 +106,13 @@ def deal_control(bandit: Bandit, now: datetime) -> DealControl:
 def project_view(project: Project, now: datetime) -> ProjectView:
     """The page's view of ``project`` (its deals loaded) at ``now``."""
     names = {b.bandit_id: b.bandit_name for b in project.bandits}
+    campaign_prior = (project.prior_alpha, project.prior_beta)
+    notes = {
+        b.bandit_id: note
+        for b in project.bandits
+        if (note := prior_note((b.prior_alpha, b.prior_beta), campaign_prior)) is not None
+    }
+    hours = project.half_life_hours
     return ProjectView(
         project_id=project.project_id,
         name=project.project_name,
@@ -114,6 +129,12 @@ def project_view(project: Project, now: datetime) -> ProjectView:
         end_action=project.end_action,
         rule=rule_text(project),
         position_correction=project.position_correction,
+        half_life_hours=hours,
+        half_life=half_life_text(hours),
+        recent_label=None if hours is None else recent_label(hours),
+        new_deal_prior=project.new_deal_prior,
+        new_deal_prior_text=new_deal_prior_text(project.new_deal_prior, *campaign_prior),
+        prior_notes=notes,
         winner_bandit_id=project.winner_bandit_id,
         winner_name=names.get(project.winner_bandit_id) if project.winner_bandit_id else None,
         deals=[deal_control(b, now) for b in project.bandits],

@@ -85,7 +85,7 @@ def update_project(project_id: ProjectId, body: ProjectPatch, state: StateDep) -
     """`status`: running <-> paused, and either to `ended` (final). A winner is named with
     `{"status": "ended", "winner_bandit_id": ...}`."""
     with state.sessions.begin() as session:
-        project = projects.update_project(session, project_id, body.changes())
+        project = projects.update_project(session, project_id, body.changes(), state.clock())
         return project_view(ProjectDetail, project, state.clock())
 
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from hotdeals.api.params import CustomerId, NoQuery, PageQuery
 from hotdeals.api.responses import errors
-from hotdeals.api.schemas import PageOut, UserIn, UserOut
+from hotdeals.api.schemas import PageOut
+from hotdeals.api.user_schemas import UserIn, UserOut
 from hotdeals.http.auth import AdminDep
 from hotdeals.http.deps import StateDep
 from hotdeals.services import users
