@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench bench-rule bench-positions screenshots lock clean
+.PHONY: install run test lint bench bench-rule bench-positions bench-regret screenshots lock clean
 
 install: $(STAMP)
 
@@ -43,6 +43,12 @@ bench-rule: install
 # (docs/positions.md); about four minutes on two cores, one JSON line.
 bench-positions: install
 	nice $(BIN)/python -m bench.position_study
+
+# Regret of each policy and deal-week option (half-life, empirical prior) on the standard,
+# churn, drift and position cases, 20 simulated campaigns each (docs/simulation.md); a few
+# minutes on two cores, one JSON line. Paper scale: python -m bench.chapelle_li (~45 min).
+bench-regret: install
+	nice $(BIN)/python -m bench.regret
 
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -3,7 +3,8 @@
 The API's schemas, the dashboard's forms, the CLI and the services all validate with these, so a
 value one of them refuses is refused by all, for the same reason and with the same limit. The
 limits are also the columns' sizes (``hotdeals.db.models``), so a value that passes is storable.
-Policy names belong to the bandit maths (:class:`hotdeals.bandit.PolicyName`) and are re-exported
+Policy names and the sources of a new deal's prior belong to the bandit maths
+(:class:`hotdeals.bandit.PolicyName`, :class:`hotdeals.bandit.NewDealPrior`) and are re-exported
 here so that callers have one place to look.
 """
 
@@ -15,7 +16,7 @@ from typing import Annotated, Final
 
 from pydantic import AwareDatetime, Field
 
-from hotdeals.bandit import PolicyName
+from hotdeals.bandit import NewDealPrior, PolicyName
 
 __all__ = [
     "DEFAULT_CURRENCY",
@@ -108,14 +109,6 @@ class EndAction(StrEnum):
 
     STOP = "stop"
     ROLLOUT = "rollout"
-
-
-class NewDealPrior(StrEnum):
-    """Where a deal added to a running campaign starts: the campaign's prior, or an
-    empirical-Bayes prior fitted to the campaign's other deals (docs/simulation.md)."""
-
-    CAMPAIGN = "campaign"
-    EMPIRICAL = "empirical"
 
 
 # Ids: what an INTEGER (customers, projects, deals) and a BIGINT (transactions) column holds.

@@ -53,6 +53,19 @@ EXPECTED_API = {
     "replay",
     "simulate",
     "study_winner_rule",
+    # Deals that come and go (docs/simulation.md).
+    "DEFAULT_MAX_STRENGTH",
+    "DEFAULT_MIN_DEALS",
+    "DealWeeks",
+    "Drift",
+    "NewDealPrior",
+    "WeeksResult",
+    "decay",
+    "discounted_posteriors",
+    "discounted_sum",
+    "empirical_prior",
+    "empirical_prior_batch",
+    "simulate_weeks",
 }
 
 

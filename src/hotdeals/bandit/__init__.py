@@ -9,6 +9,7 @@ which the service maps to HTTP 4xx responses.
 from __future__ import annotations
 
 from hotdeals.bandit.arms import ArmSet
+from hotdeals.bandit.deal_weeks import DealWeeks, Drift
 from hotdeals.bandit.decision_study import Criterion, RuleStudy, RuleTracker, study_winner_rule
 from hotdeals.bandit.epsilon_greedy import EpsilonGreedy
 from hotdeals.bandit.errors import (
@@ -19,6 +20,7 @@ from hotdeals.bandit.errors import (
     UnknownPolicyError,
 )
 from hotdeals.bandit.forecast import Forecast, forecast_decision
+from hotdeals.bandit.forgetting import decay, discounted_posteriors, discounted_sum
 from hotdeals.bandit.policy import Policy, PolicyName
 from hotdeals.bandit.positions import (
     Examination,
@@ -26,6 +28,13 @@ from hotdeals.bandit.positions import (
     effective_impressions,
     fit_examination,
     fit_examination_batch,
+)
+from hotdeals.bandit.priors import (
+    DEFAULT_MAX_STRENGTH,
+    DEFAULT_MIN_DEALS,
+    NewDealPrior,
+    empirical_prior,
+    empirical_prior_batch,
 )
 from hotdeals.bandit.registry import POLICY_NAMES, make_policy
 from hotdeals.bandit.replay import ReplayResult, replay
@@ -42,20 +51,26 @@ from hotdeals.bandit.thompson import ThompsonSampling
 from hotdeals.bandit.ucb1 import UCB1
 from hotdeals.bandit.uniform import Uniform
 from hotdeals.bandit.uplift import Uplift, uplift_vs_even
+from hotdeals.bandit.weeks_simulation import WeeksResult, simulate_weeks
 from hotdeals.bandit.winner import Verdict, WinnerRule
 
 __all__ = [
+    "DEFAULT_MAX_STRENGTH",
+    "DEFAULT_MIN_DEALS",
     "POLICY_NAMES",
     "UCB1",
     "ArmSet",
     "ArmStatistics",
     "BanditError",
     "Criterion",
+    "DealWeeks",
+    "Drift",
     "EpsilonGreedy",
     "Examination",
     "Forecast",
     "InvalidArmsError",
     "InvalidParameterError",
+    "NewDealPrior",
     "NoReplayMatchError",
     "Policy",
     "PolicyName",
@@ -68,12 +83,18 @@ __all__ = [
     "UnknownPolicyError",
     "Uplift",
     "Verdict",
+    "WeeksResult",
     "WinnerRule",
     "arm_statistics",
     "arm_statistics_batch",
     "corrected_posteriors",
     "credible_interval",
+    "decay",
+    "discounted_posteriors",
+    "discounted_sum",
     "effective_impressions",
+    "empirical_prior",
+    "empirical_prior_batch",
     "fit_examination",
     "fit_examination_batch",
     "forecast_decision",
@@ -82,6 +103,7 @@ __all__ = [
     "prob_best_two_exact",
     "replay",
     "simulate",
+    "simulate_weeks",
     "study_winner_rule",
     "uplift_vs_even",
 ]

@@ -26,7 +26,6 @@ from hotdeals.bandit import (
     RuleTracker,
     SimulationResult,
     WinnerRule,
-    simulate,
 )
 from hotdeals.bandit.decision_study import study_generator
 from hotdeals.cli.common import out, reports_errors
@@ -38,6 +37,18 @@ from hotdeals.cli.simulation_rules import (
     rule_json,
     rule_table,
     winner_rule,
+)
+from hotdeals.cli.simulation_weeks import (
+    DelayOption,
+    DriftOption,
+    HalfLifeOption,
+    NewArmPriorOption,
+    PriorOption,
+    RetireProbOption,
+    run_policy,
+    weeks_caption,
+    weeks_json,
+    weeks_options,
 )
 from hotdeals.cli.tables import print_table
 from hotdeals.errors import InvalidRequest
@@ -166,6 +177,12 @@ def simulate_command(
             help="Rank by position-corrected posteriors (each seed fits its own examination).",
         ),
     ] = False,
+    retire_prob: RetireProbOption = 0.0,
+    new_arm_prior: NewArmPriorOption = None,
+    delay: DelayOption = None,
+    drift: DriftOption = None,
+    prior: PriorOption = "campaign",
+    half_life: HalfLifeOption = None,
 ) -> None:
     """Simulate policies on arms with known click rates and compare their regret.
 
@@ -177,6 +194,10 @@ def simulate_command(
     named a winner within the horizon, after how many impressions (median and
     90th percentile, at the resolution of 200 checkpoints), and how many of the
     named deals were not the truly best.
+
+    Deal weeks (--retire-prob, --drift, --prior empirical, --half-life) run the
+    non-stationary simulator; regret is then against the best deals alive, and
+    the winner rule is reported only when the true rates never change.
 
     Example: hotdeals simulate --arms 0.02,0.04,0.08 --seeds 10 --out regret.png
     """
@@ -197,6 +218,19 @@ def simulate_command(
         if value < 1:
             raise InvalidRequest(f"{option} must be >= 1, got {value}")
     chosen = {name: checked_policy(name, epsilon, context="--epsilon") for name in names}
+    weeks, batch = weeks_options(
+        retire_prob=retire_prob,
+        new_arm_prior=new_arm_prior,
+        drift=drift,
+        prior=prior,
+        half_life=half_life,
+        delay=delay,
+        batch=batch,
+        position_correction=position_correction,
+        arms=len(rates),
+        horizon=horizon,
+    )
+    rule_report = rule_report and (weeks is None or weeks.arms_fixed)
     rule = winner_rule(min_prob_best, max_relative_loss, min_impressions)
     factors = None if examination is None else parse_examination(examination, k)
 
@@ -214,11 +248,12 @@ def simulate_command(
                 else None
             )
             with bandit_errors_as_invalid_request():
-                results[name] = simulate(
+                results[name] = run_policy(
                     policy,
                     rates,
                     horizon,
                     seed_list,
+                    weeks=weeks,
                     k=k,
                     batch=batch,
                     progress=_advance(bar, tasks[name]),
@@ -248,9 +283,12 @@ def simulate_command(
         }
         if rule_report:
             payload["winner_rule"] = rule_json(rule, rule_summaries, best)
+        payload.update(weeks_json(weeks, batch))
         typer.echo(json.dumps(payload))
         return
     print_table(_table(summaries, rates, horizon, seeds, k, batch))
+    if weeks is not None:
+        out.print(weeks_caption(weeks, batch), highlight=False)
     if rule_report:
         print_table(rule_table(rule, rule_summaries, best))
 
