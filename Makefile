@@ -45,8 +45,8 @@ bench-positions: install
 	nice $(BIN)/python -m bench.position_study
 
 # Regret of each policy and deal-week option (half-life, empirical prior) on the standard,
-# churn, drift and position cases, 20 simulated campaigns each (docs/simulation.md); a few
-# minutes on two cores, one JSON line. Paper scale: python -m bench.chapelle_li (~45 min).
+# churn, drift and position cases, 20 simulated campaigns each (docs/simulation.md); about half a
+# minute on two cores, one JSON line. Paper scale: python -m bench.chapelle_li (~45 min).
 bench-regret: install
 	nice $(BIN)/python -m bench.regret
 
