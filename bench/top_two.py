@@ -37,11 +37,10 @@ from hotdeals.bandit import (
     WinnerRule,
     simulate,
 )
-from hotdeals.bandit.arms import ArmSet
 from hotdeals.bandit.arrays import CountArray, FloatArray, IndexArray
 from hotdeals.bandit.decision_study import study_generator
 from hotdeals.bandit.errors import InvalidParameterError
-from hotdeals.bandit.policy import Policy
+from hotdeals.bandit.policy import BatchPolicy, Policy
 from hotdeals.bandit.ranking import check_k, check_matrices, empty_ranking
 
 MAX_REDRAWS = 100
@@ -55,7 +54,7 @@ CRITERIA: dict[str, Criterion] = {
 
 
 @dataclass(frozen=True, slots=True)
-class TopTwoThompson(Policy):
+class TopTwoThompson(BatchPolicy):
     """Top-two Thompson sampling for one slot (k = 1).
 
     With probability ``beta`` show the arm whose posterior sample is highest (the leader);
@@ -65,18 +64,6 @@ class TopTwoThompson(Policy):
     """
 
     beta: float = 0.5
-
-    def rank(self, arms: ArmSet, k: int, rng: np.random.Generator) -> IndexArray:
-        """The one-row case of :meth:`rank_batch`."""
-        one_row = self.rank_batch(
-            arms.alpha[np.newaxis, :],
-            arms.beta[np.newaxis, :],
-            arms.pulls[np.newaxis, :],
-            arms.successes[np.newaxis, :],
-            k,
-            rng,
-        )
-        return one_row.reshape(-1)
 
     def rank_batch(
         self,

@@ -66,6 +66,15 @@ EXPECTED_API = {
     "empirical_prior",
     "empirical_prior_batch",
     "simulate_weeks",
+    # Objectives: purchases and revenue (docs/simulation.md).
+    "Objective",
+    "RevenueThompson",
+    "ShopResult",
+    "ValuePrior",
+    "expected_revenue_per_impression",
+    "revenue_interval",
+    "revenue_scores",
+    "simulate_shop",
 }
 
 

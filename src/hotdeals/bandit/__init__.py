@@ -38,6 +38,15 @@ from hotdeals.bandit.priors import (
 )
 from hotdeals.bandit.registry import POLICY_NAMES, make_policy
 from hotdeals.bandit.replay import ReplayResult, replay
+from hotdeals.bandit.revenue import (
+    Objective,
+    RevenueThompson,
+    ValuePrior,
+    expected_revenue_per_impression,
+    revenue_interval,
+    revenue_scores,
+)
+from hotdeals.bandit.revenue_simulation import ShopResult, simulate_shop
 from hotdeals.bandit.simulate import SimulationResult, simulate
 from hotdeals.bandit.stats import (
     ArmStatistics,
@@ -72,16 +81,20 @@ __all__ = [
     "InvalidParameterError",
     "NewDealPrior",
     "NoReplayMatchError",
+    "Objective",
     "Policy",
     "PolicyName",
     "ReplayResult",
+    "RevenueThompson",
     "RuleStudy",
     "RuleTracker",
+    "ShopResult",
     "SimulationResult",
     "ThompsonSampling",
     "Uniform",
     "UnknownPolicyError",
     "Uplift",
+    "ValuePrior",
     "Verdict",
     "WeeksResult",
     "WinnerRule",
@@ -95,6 +108,7 @@ __all__ = [
     "effective_impressions",
     "empirical_prior",
     "empirical_prior_batch",
+    "expected_revenue_per_impression",
     "fit_examination",
     "fit_examination_batch",
     "forecast_decision",
@@ -102,7 +116,10 @@ __all__ = [
     "posterior_mean",
     "prob_best_two_exact",
     "replay",
+    "revenue_interval",
+    "revenue_scores",
     "simulate",
+    "simulate_shop",
     "simulate_weeks",
     "study_winner_rule",
     "uplift_vs_even",

@@ -102,8 +102,8 @@ def weeks_options(
         )
     if new_arm_prior is not None and retire_prob == 0:
         raise InvalidRequest("--new-arm-prior only matters with --retire-prob > 0")
-    if prior not in {source.value for source in NewDealPrior}:
-        raise InvalidRequest(f"--prior must be campaign or empirical, got {prior!r}")
+    if prior not in set(NewDealPrior):
+        raise InvalidRequest(f"--prior must be {' or '.join(NewDealPrior)}, got {prior!r}")
     if half_life is not None and not (math.isfinite(half_life) and half_life > 0):
         raise InvalidRequest(f"--half-life must be > 0 (steps), got {half_life:g}")
     drifts = () if drift is None else parse_drifts(drift, arms, horizon)
