@@ -9,15 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
-from hotdeals.bandit import SimulationResult
+from hotdeals.bandit.arrays import CountArray, FloatArray
 from hotdeals.errors import InvalidRequest
 
-__all__ = ["PLOT_SUFFIXES", "check_plot_path", "write_regret_plot"]
+__all__ = ["CLICK_REGRET", "PLOT_SUFFIXES", "RegretCurves", "check_plot_path", "write_regret_plot"]
 
 PLOT_SUFFIXES: Final = (".png", ".html")
 _COLOURS: Final = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+CLICK_REGRET: Final = "cumulative regret (clicks lost)"
+
+
+class RegretCurves(Protocol):
+    """What a plot needs of a result, so that policies' and shop objectives' curves both draw."""
+
+    @property
+    def checkpoints(self) -> CountArray: ...
+    @property
+    def cumulative_regret(self) -> FloatArray: ...
 
 
 def check_plot_path(path: Path) -> None:
@@ -28,19 +38,24 @@ def check_plot_path(path: Path) -> None:
         raise InvalidRequest(f"--out {path}: the folder {path.parent} does not exist")
 
 
-def write_regret_plot(path: Path, results: Mapping[str, SimulationResult], title: str) -> None:
-    """Write the plot in the format the file name asks for."""
+def write_regret_plot(
+    path: Path,
+    results: Mapping[str, RegretCurves],
+    title: str,
+    y_label: str = CLICK_REGRET,
+) -> None:
+    """Write the plot in the format the file name asks for; ``y_label`` says what regret counts."""
     check_plot_path(path)
     try:
         if path.suffix.lower() == ".png":
-            _png(path, results, title)
+            _png(path, results, title, y_label)
         else:
-            _html(path, results, title)
+            _html(path, results, title, y_label)
     except OSError as exc:
         raise InvalidRequest(f"--out {path}: cannot write it ({exc.strerror or exc})") from None
 
 
-def _png(path: Path, results: Mapping[str, SimulationResult], title: str) -> None:
+def _png(path: Path, results: Mapping[str, RegretCurves], title: str, y_label: str) -> None:
     # The Agg canvas directly, not pyplot: no global figure state and no GUI backend lookup.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -56,13 +71,13 @@ def _png(path: Path, results: Mapping[str, SimulationResult], title: str) -> Non
         axes.plot(result.checkpoints, curves.mean(axis=0), color=colour, label=name)
     axes.set_title(title)
     axes.set_xlabel("steps (page views)")
-    axes.set_ylabel("cumulative regret (clicks lost)")
+    axes.set_ylabel(y_label)
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", title="mean, band: min-max over seeds")
     figure.savefig(path)
 
 
-def _html(path: Path, results: Mapping[str, SimulationResult], title: str) -> None:
+def _html(path: Path, results: Mapping[str, RegretCurves], title: str, y_label: str) -> None:
     import plotly.graph_objects as go
 
     figure = go.Figure()
@@ -95,7 +110,7 @@ def _html(path: Path, results: Mapping[str, SimulationResult], title: str) -> No
     figure.update_layout(
         title=title,
         xaxis_title="steps (page views)",
-        yaxis_title="cumulative regret (clicks lost)",
+        yaxis_title=y_label,
         legend_title="mean, band: min-max over seeds",
     )
     # The whole plotly.js goes into the file: it must open on a machine without internet.

@@ -28,8 +28,9 @@ from hotdeals.bandit import (
     WinnerRule,
 )
 from hotdeals.bandit.decision_study import study_generator
+from hotdeals.cli import simulation_shop as shop_mode
 from hotdeals.cli.common import out, reports_errors
-from hotdeals.cli.plots import check_plot_path, write_regret_plot
+from hotdeals.cli.plots import write_regret_plot
 from hotdeals.cli.progress import progress_bar
 from hotdeals.cli.simulation_rules import (
     RuleSummary,
@@ -124,6 +125,7 @@ def parse_policies(text: str) -> list[str]:
 
 @reports_errors
 def simulate_command(
+    ctx: typer.Context,
     arms: Annotated[
         str | None,
         typer.Option(help="True click rates of the arms, comma-separated, e.g. 0.02,0.04,0.08."),
@@ -183,6 +185,10 @@ def simulate_command(
     drift: DriftOption = None,
     prior: PriorOption = "campaign",
     half_life: HalfLifeOption = None,
+    objectives: shop_mode.ObjectivesOption = None,
+    purchase_rates: shop_mode.PurchaseRatesOption = None,
+    values: shop_mode.ValuesOption = None,
+    value_sd: shop_mode.ValueSdOption = None,
 ) -> None:
     """Simulate policies on arms with known click rates and compare their regret.
 
@@ -199,6 +205,9 @@ def simulate_command(
     non-stationary simulator; regret is then against the best deals alive, and
     the winner rule is reported only when the true rates never change.
 
+    --purchase-rates and --values simulate a shop instead: --objectives are
+    compared by the revenue they earn, --arms being the deals' click rates.
+
     Example: hotdeals simulate --arms 0.02,0.04,0.08 --seeds 10 --out regret.png
     """
     if arms is not None and arms_file is not None:
@@ -209,14 +218,11 @@ def simulate_command(
         rates = read_rates_file(arms_file)
     else:
         raise InvalidRequest("give the true click rates with --arms or --arms-file")
+    shop = shop_mode.shop_options(ctx, rates, objectives, purchase_rates, values, value_sd)
     names = parse_policies(policies)
-    if k > len(rates):
-        raise InvalidRequest(f"--k {k} is more slots than the {len(rates)} arms")
-    if out_path is not None:
-        check_plot_path(out_path)
-    for option, value in (("--horizon", horizon), ("--seeds", seeds), ("--batch", batch)):
-        if value < 1:
-            raise InvalidRequest(f"{option} must be >= 1, got {value}")
+    shop_mode.check_run(len(rates), k, horizon, seeds, batch, out_path)
+    if shop is not None:
+        return shop_mode.run_shop(shop, horizon, seeds, k, out_path, json_output)
     chosen = {name: checked_policy(name, epsilon, context="--epsilon") for name in names}
     weeks, batch = weeks_options(
         retire_prob=retire_prob,
