@@ -256,9 +256,9 @@ def run_shop(
     showing = "it" if k == 1 else f"the best {k}"
     out.print(
         f"Shop: the revenue-best deal is arm {best} (click rate {shop.click_rates[best]:g}, "
-        f"purchase rate {shop.purchase_rates[best]:g}, median value {shop.values[best]:g}), which earns "
-        f"{worth[best]:.4g} per impression; always showing {showing} earns {best_revenue:,.1f} "
-        f"in {horizon:,} impressions, an even split {even_split:,.1f}",
+        f"purchase rate {shop.purchase_rates[best]:g}, median value {shop.values[best]:g}), "
+        f"which earns {worth[best]:.4g} per impression; always showing {showing} earns "
+        f"{best_revenue:,.1f} in {horizon:,} impressions, an even split {even_split:,.1f}",
         highlight=False,
     )
 
