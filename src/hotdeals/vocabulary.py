@@ -45,14 +45,17 @@ __all__ = [
     "MAX_MIN_IMPRESSIONS",
     "MAX_NAME",
     "MAX_OFFSET",
+    "MAX_ORDER_ID",
     "MAX_PAGE",
     "MAX_PRICE",
     "MAX_PRIOR",
+    "MAX_QUANTITY",
     "MAX_SLOTS",
     "MAX_TRANSACTION_ID",
     "MAX_VISITOR_ID",
     "PRICE_DECIMALS",
     "PRICE_DIGITS",
+    "VALUE_DIGITS",
     "VISITOR_EMAIL_DOMAIN",
     "Currency",
     "Description",
@@ -131,6 +134,10 @@ VISITOR_EMAIL_DOMAIN: Final = "visitors.invalid"
 PRICE_DIGITS: Final = 10
 PRICE_DECIMALS: Final = 2
 MAX_PRICE: Final = Decimal("99999999.99")
+# Purchases: a purchase's value (price x quantity) and the sums kept of them, NUMERIC(14, 2).
+VALUE_DIGITS: Final = 14
+MAX_QUANTITY: Final = 10_000
+MAX_ORDER_ID: Final = 200
 
 # Campaign settings.
 MAX_SLOTS: Final = 20

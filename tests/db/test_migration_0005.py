@@ -15,7 +15,7 @@ from tests.db.test_migration_0004 import blank, upgrade
 __all__ = ["blank"]
 
 
-def _history(engine: Engine) -> None:
+def with_history(engine: Engine) -> None:
     upgrade(engine, "0003")  # 0004 counts the slots of this history, 0005 gives the priors
     with engine.begin() as connection:
         for statement in (
@@ -36,7 +36,7 @@ def _history(engine: Engine) -> None:
 def test_0005_gives_every_deal_its_campaigns_prior_and_keeps_the_audit_clean(
     blank: Engine,
 ) -> None:
-    _history(blank)
+    with_history(blank)
     with blank.begin() as connection:
         deals = connection.execute(
             text(
@@ -65,6 +65,6 @@ def test_0005_gives_every_deal_its_campaigns_prior_and_keeps_the_audit_clean(
 def test_0005_adds_its_checks_to_a_database_with_rows(
     blank: Engine, table: str, assignment: str
 ) -> None:
-    _history(blank)
+    with_history(blank)
     with pytest.raises(IntegrityError), blank.begin() as connection:
         connection.execute(text(f"UPDATE {table} SET {assignment}"))  # noqa: S608 (constants)

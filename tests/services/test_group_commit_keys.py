@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotdeals.db.audit import find_mismatches
 from hotdeals.db.counters import Impression
 from hotdeals.db.engine import Timeouts, make_engine, make_session_factory
-from hotdeals.db.models import Bandit, RankRequest, Transaction
+from hotdeals.db.models import Bandit, Transaction
+from hotdeals.db.service_tables import RankRequest
 from hotdeals.db.types import utcnow
 from hotdeals.errors import IdempotencyKeyReused, ServiceBusy
 from hotdeals.services.group_batch import Replay

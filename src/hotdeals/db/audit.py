@@ -4,7 +4,9 @@ For every bandit, with its own prior, the log says what its counters must be:
 ``n = count(its transactions)``, ``number_of_success = count(its clicked transactions)``,
 ``number_of_failures = n - number_of_success``, ``alpha = prior_alpha + number_of_success`` and
 ``beta = prior_beta + number_of_failures``; every project's ``number_of_bandits`` is the count of
-its bandits; each ``bandit_positions`` row counts its deal's impressions and first clicks in its
+its bandits; each deal's purchases, their value and the sums of their log values (and squares)
+are its rows of ``purchases``, and so are each impression's purchases and value; each
+``bandit_positions`` row counts its deal's impressions and first clicks in its
 slot (``position``), and a pair the log has must have its row; in a campaign with a half-life,
 each deal's discounted impressions and clicks are the log's events weighted by their age
 (:mod:`hotdeals.db.discounted`). ``hotdeals db-check`` reports every disagreement and
@@ -21,7 +23,14 @@ from sqlalchemy import ColumnElement, CursorResult, case, delete, func, insert, 
 from sqlalchemy.orm import Session
 
 from hotdeals.db.discounted import discounted_mismatches, repair_discounted
-from hotdeals.db.models import Bandit, BanditPosition, Project, Transaction
+from hotdeals.db.models import Bandit, Project, Transaction
+from hotdeals.db.purchase_audit import (
+    PURCHASE_SUMS,
+    purchase_sums,
+    repair_summaries,
+    summary_mismatches,
+)
+from hotdeals.db.service_tables import BanditPosition
 from hotdeals.db.types import utcnow
 
 __all__ = ["Mismatch", "find_mismatches", "repair_counters"]
@@ -48,6 +57,11 @@ class Mismatch:
 _TOLERANCE = 1e-6
 
 
+def _differs(stored: float, expected: float) -> bool:
+    """Beyond rounding: the log-value sums are floats added one purchase at a time."""
+    return abs(stored - expected) > _TOLERANCE * max(1.0, abs(expected))
+
+
 def _clicked_as_int() -> ColumnElement[int]:
     return func.coalesce(func.sum(case((Transaction.clicked, 1), else_=0)), 0)
 
@@ -65,6 +79,7 @@ def _expected_counters(
         .group_by(Transaction.bandit_id)
         .subquery()
     )
+    bought = purchase_sums().subquery()
     query = (
         select(
             Bandit,
@@ -72,8 +87,10 @@ def _expected_counters(
             func.coalesce(log.c.success, 0),
             Bandit.prior_alpha,
             Bandit.prior_beta,
+            *(func.coalesce(bought.c[name], 0) for name in PURCHASE_SUMS),
         )
         .outerjoin(log, log.c.bandit_id == Bandit.bandit_id)
+        .outerjoin(bought, bought.c.bandit_id == Bandit.bandit_id)
         .order_by(Bandit.bandit_id)
     )
     if project_ids is not None:
@@ -87,9 +104,10 @@ def _expected_counters(
                 "number_of_failures": int(n) - int(success),
                 "alpha": prior_alpha + int(success),
                 "beta": prior_beta + int(n) - int(success),
+                **{name: float(total) for name, total in zip(PURCHASE_SUMS, sums, strict=True)},
             },
         )
-        for bandit, n, success, prior_alpha, prior_beta in session.execute(query)
+        for bandit, n, success, prior_alpha, prior_beta, *sums in session.execute(query)
     ]
 
 
@@ -102,7 +120,7 @@ def find_mismatches(session: Session, project_ids: Sequence[int] | None = None) 
     for bandit, expected in _expected_counters(session, project_ids):
         for column, want in expected.items():
             stored = float(getattr(bandit, column))
-            if abs(stored - want) > _TOLERANCE:
+            if _differs(stored, want):
                 mismatches.append(
                     Mismatch("bandits", bandit.bandit_id, bandit.bandit_name, column, stored, want)
                 )
@@ -115,6 +133,10 @@ def find_mismatches(session: Session, project_ids: Sequence[int] | None = None) 
     if project_ids is not None:
         projects = projects.where(Project.project_id.in_(project_ids))
     mismatches += _slot_mismatches(session, project_ids)
+    mismatches += [
+        Mismatch("transactions", transaction_id, "impression", column, stored, expected)
+        for transaction_id, column, stored, expected in summary_mismatches(session, project_ids)
+    ]
     mismatches += [
         Mismatch("bandits", bandit.bandit_id, bandit.bandit_name, column, stored, expected)
         for bandit, column, stored, expected in discounted_mismatches(
@@ -144,9 +166,10 @@ def repair_counters(session: Session, project_ids: Sequence[int] | None = None) 
     since impressions logged during the repair's own transaction are not seen by it.
     """
     changed = _repair_slots(session, project_ids)
+    changed += repair_summaries(session, project_ids)
     changed += repair_discounted(session, project_ids, utcnow().timestamp())
     for bandit, values in _expected_counters(session, project_ids):
-        if any(abs(float(getattr(bandit, c)) - v) > _TOLERANCE for c, v in values.items()):
+        if any(_differs(float(getattr(bandit, c)), v) for c, v in values.items()):
             session.execute(
                 update(Bandit).where(Bandit.bandit_id == bandit.bandit_id).values(values)
             )

@@ -12,7 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -43,12 +42,12 @@ from hotdeals.vocabulary import (
     DEFAULT_PRIOR,
     MAX_EMAIL,
     MAX_EMOJI,
-    MAX_IDEMPOTENCY_KEY,
     MAX_IMAGE_URL,
     MAX_NAME,
     MAX_VISITOR_ID,
     PRICE_DECIMALS,
     PRICE_DIGITS,
+    VALUE_DIGITS,
     EndAction,
     NewDealPrior,
     PolicyName,
@@ -226,6 +225,8 @@ class Bandit(Base):
         CheckConstraint("prior_beta > 0", name="prior_beta_positive"),
         CheckConstraint("discounted_impressions >= 0", name="discounted_impressions_non_negative"),
         CheckConstraint("discounted_clicks >= 0", name="discounted_clicks_non_negative"),
+        CheckConstraint("purchases >= 0", name="purchases_non_negative"),
+        CheckConstraint("purchase_value >= 0", name="purchase_value_non_negative"),
     )
 
     bandit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -252,6 +253,14 @@ class Bandit(Base):
     discounted_impressions: Mapped[float] = mapped_column(Float, nullable=False, server_default=_0)
     discounted_clicks: Mapped[float] = mapped_column(Float, nullable=False, server_default=_0)
     discounted_at: Mapped[float | None] = mapped_column(Float)
+    # Purchases, their value and the sums of their log values and its square: the revenue
+    # posterior's statistics (:mod:`hotdeals.bandit.revenue`), kept like the click counters.
+    purchases: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    purchase_value: Mapped[Decimal] = mapped_column(
+        Numeric(VALUE_DIGITS, PRICE_DECIMALS), nullable=False, server_default=text("0")
+    )
+    log_value_sum: Mapped[float] = mapped_column(Float, nullable=False, server_default=_0)
+    log_value_square_sum: Mapped[float] = mapped_column(Float, nullable=False, server_default=_0)
     description: Mapped[str | None] = mapped_column(Text)
     price: Mapped[Decimal | None] = mapped_column(Numeric(PRICE_DIGITS, PRICE_DECIMALS))
     emoji: Mapped[str | None] = mapped_column(String(MAX_EMOJI))
@@ -266,33 +275,6 @@ class Bandit(Base):
     )
 
 
-class BanditPosition(Base):
-    """Impressions and first clicks of one deal in one slot: a counter cache of the log.
-
-    Not part of the founding spec: kept beside the spec's counters in the same transactions
-    (:mod:`hotdeals.db.counters`), so that slot effects (examination probabilities,
-    position-corrected CTRs) and the uplift versus an even split are read from a few rows, never
-    from a scan of the log; ``hotdeals db-check`` verifies and rebuilds them. Impressions logged
-    without a slot (``position`` NULL) are not counted here.
-    """
-
-    __tablename__ = "bandit_positions"
-    __table_args__ = (
-        CheckConstraint("position >= 1", name="position_positive"),
-        CheckConstraint("impressions >= 0", name="impressions_non_negative"),
-        # Not "clicks <= impressions": an upsert's proposed row of clicks alone is checked
-        # before its conflict turns it into an update. db-check holds both to the log.
-        CheckConstraint("clicks >= 0", name="clicks_non_negative"),
-    )
-
-    bandit_id: Mapped[int] = mapped_column(
-        ForeignKey("bandits.bandit_id", ondelete="RESTRICT"), primary_key=True
-    )
-    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    impressions: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-
-
 class Transaction(Base):
     """One impression of a deal shown to a customer, and whether it was clicked (spec).
 
@@ -304,6 +286,8 @@ class Transaction(Base):
         Index("ix_transactions_project_id_bandit_id", "project_id", "bandit_id"),
         Index("ix_transactions_project_id_timestamp", "project_id", "timestamp"),
         CheckConstraint("position IS NULL OR position >= 1", name="position_positive"),
+        CheckConstraint("purchases >= 0", name="purchases_non_negative"),
+        CheckConstraint("purchase_value >= 0", name="purchase_value_non_negative"),
     )
 
     transaction_id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
@@ -322,27 +306,13 @@ class Transaction(Base):
     )
     position: Mapped[int | None] = mapped_column(Integer)
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the impression led to (:class:`hotdeals.db.service_tables.Purchase` holds each one).
+    purchases: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    purchase_value: Mapped[Decimal] = mapped_column(
+        Numeric(VALUE_DIGITS, PRICE_DECIMALS), nullable=False, server_default=text("0")
+    )
+    purchased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="transactions")
     project: Mapped[Project] = relationship(back_populates="transactions")
     bandit: Mapped[Bandit] = relationship(back_populates="transactions")
-
-
-class RankRequest(Base):
-    """A rank answered under an ``Idempotency-Key``, so that a retry gets the same deals back.
-
-    Not part of the founding spec: a service table beside it. The primary key makes concurrent
-    retries with one key wait for the first and then read its answer instead of logging twice.
-    """
-
-    __tablename__ = "rank_requests"
-
-    idempotency_key: Mapped[str] = mapped_column(String(MAX_IDEMPOTENCY_KEY), primary_key=True)
-    project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.project_id", ondelete="RESTRICT"), nullable=False
-    )
-    customer_id: Mapped[int] = mapped_column(
-        ForeignKey("users.customer_id", ondelete="RESTRICT"), nullable=False
-    )
-    transaction_ids: Mapped[list[int]] = mapped_column(JSON, nullable=False, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
