@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         le=90 * 86_400,
         description="How long a rank's click tokens stay valid (seconds; default 24 h).",
     )
+    hotdeals_purchase_token_ttl_s: int = Field(
+        default=7 * 86_400,
+        ge=60,
+        le=90 * 86_400,
+        description="How long a rank's click token may report a purchase: a checkout can come "
+        "days after the click (seconds; default 7 days).",
+    )
     hotdeals_cors_origins: str = Field(
         default="",
         description="Comma-separated origins allowed to call the API from a browser.",

@@ -73,10 +73,13 @@ __all__ = [
     "MinProbBest",
     "Name",
     "NewDealPrior",
+    "OrderId",
     "PolicyName",
     "Price",
     "Prior",
     "ProjectStatus",
+    "PurchaseValue",
+    "Quantity",
     "Slots",
     "StartsAt",
     "VisitorId",
@@ -187,6 +190,15 @@ Description = Annotated[
 ]
 Price = Annotated[Decimal, Field(ge=0, max_digits=PRICE_DIGITS, decimal_places=PRICE_DECIMALS)]
 Emoji = Annotated[str, Field(min_length=1, max_length=MAX_EMOJI, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
+# A purchase: its total value (> 0, a sum of prices, so it may exceed one price's digits), how
+# many items, and the shop's order id (visible characters, as a name).
+PurchaseValue = Annotated[
+    Decimal, Field(gt=0, max_digits=VALUE_DIGITS - 2, decimal_places=PRICE_DECIMALS)
+]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)]
+OrderId = Annotated[
+    str, Field(min_length=1, max_length=MAX_ORDER_ID, pattern=r"^[^\s\x00-\x1f\x7f]+$")
+]
 ImageUrl = Annotated[str, Field(max_length=MAX_IMAGE_URL, pattern=r"^https?://\S+$")]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # An ISO 4217 code's shape: three capital letters ("EUR", "GBP"); the list itself changes over

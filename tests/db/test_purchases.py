@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -188,5 +189,31 @@ def test_the_kept_counters_equal_the_logs_rebuild(
     assert bandit.purchase_value == sum(counted.values(), Decimal(0))
     assert bandit.number_of_success == len({index for index, _ in counted})
     assert bandit.log_value_sum == pytest.approx(sum(math.log(v) for v in counted.values()))
+    with sessions() as session:
+        assert find_mismatches(session) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_purchases_and_clicks_racing_on_one_impression_count_one_click(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Real concurrent transactions: the click is counted once whichever comes first, every
+    order once, and no lock order deadlocks (each waits for the impression's row)."""
+    _, arm, ids = _shown(sessions, count=1)
+
+    def click() -> None:
+        with sessions.begin() as session:
+            record_click(session, ids[0], START)
+
+    def buy(order: str) -> None:
+        with sessions.begin() as session:
+            record_purchase(session, ids[0], PurchaseEvent(Decimal("1.00"), 1, order), START)
+
+    jobs = [click] * 4 + [lambda o=f"o-{i}": buy(o) for i in range(4)] * 2
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result(timeout=30)
+    bandit = _bandit(sessions, arm)
+    assert (bandit.n, bandit.number_of_success, bandit.purchases) == (1, 1, 4)
     with sessions() as session:
         assert find_mismatches(session) == []

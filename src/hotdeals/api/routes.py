@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hotdeals.api import docs, health
-from hotdeals.api.routers import analytics, learning, projects, users
+from hotdeals.api.routers import analytics, learning, projects, purchases, users
 
 router = APIRouter()
-for part in (health, docs, learning, users, projects, analytics):
+for part in (health, docs, learning, purchases, users, projects, analytics):
     router.include_router(part.router)

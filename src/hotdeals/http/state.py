@@ -77,7 +77,11 @@ class AppState:
                 clock=clock,
             ),
             secret_key=secret_key,
-            click_tokens=ClickTokens(secret_key, ttl_s=settings.hotdeals_click_token_ttl_s),
+            click_tokens=ClickTokens(
+                secret_key,
+                ttl_s=settings.hotdeals_click_token_ttl_s,
+                purchase_ttl_s=settings.hotdeals_purchase_token_ttl_s,
+            ),
             visitors=Visitors(sessions),
             clock=clock,
         )

@@ -56,24 +56,33 @@ class ClickTokens:
     """Issue and redeem the click tokens of one deployment."""
 
     def __init__(
-        self, secret_key: bytes, *, ttl_s: int, clock: Callable[[], float] = time.time
+        self,
+        secret_key: bytes,
+        *,
+        ttl_s: int,
+        purchase_ttl_s: int | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.ttl_s = ttl_s
+        self.purchase_ttl_s = ttl_s if purchase_ttl_s is None else purchase_ttl_s
         self._signer = _Signer(secret_key, clock)
 
     def issue(self, transaction_id: int, customer_id: int) -> str:
         """A token for this impression, valid for :attr:`ttl_s` seconds from now."""
         return self._signer.sign(f"{transaction_id}-{customer_id}").decode()
 
-    def redeem(self, token: str) -> ClickClaim:
+    def redeem(self, token: str, *, purchase: bool = False) -> ClickClaim:
         """What the token says, or :class:`ClickTokenInvalid` / :class:`ClickTokenExpired`
-        saying what is wrong with it."""
+        saying what is wrong with it. A purchase may come later than a click (a checkout), so
+        it redeems the same token for :attr:`purchase_ttl_s`."""
+        max_age = self.purchase_ttl_s if purchase else self.ttl_s
         try:
-            raw = self._signer.unsign(token, max_age=self.ttl_s)
+            raw = self._signer.unsign(token, max_age=max_age)
         except SignatureExpired:
+            what = "a purchase" if purchase else "a click"
             raise ClickTokenExpired(
-                f"token: this click token expired (tokens are valid {self.ttl_s} s after the"
-                " rank that issued them); nothing was counted"
+                f"token: this click token expired for {what} (tokens are valid {max_age} s after"
+                " the rank that issued them); nothing was counted"
             ) from None
         except BadSignature:
             raise ClickTokenInvalid(

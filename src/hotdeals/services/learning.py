@@ -1,4 +1,4 @@
-"""The learning loop as the web layers call it: ``await loop.rank(...)``, ``await loop.click(...)``.
+"""The learning loop as the web layers call it: ``await loop.rank/click/purchase(...)``.
 
 The API routers (and through them every page, the demo storefront's strip included) go through
 one :class:`LearningLoop`, so there is one way to rank and to click. An awaitable returns only
@@ -45,11 +45,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotdeals.db.counters import ClickOutcome
 from hotdeals.db.models import User
+from hotdeals.db.purchases import PurchaseOutcome
 from hotdeals.db.types import utcnow
 from hotdeals.errors import ServiceBusy, TransactionNotFound, UserNotFound
 from hotdeals.services import ranking
 from hotdeals.services.group_batch import Replay, StaleSnapshot
 from hotdeals.services.group_commit import GroupCommitter
+from hotdeals.services.purchases import PurchaseReport, report_purchase
 from hotdeals.services.ranking import Ranking
 from hotdeals.services.snapshot import ProjectSnapshot
 from hotdeals.services.snapshot_cache import SnapshotCache
@@ -130,6 +132,37 @@ class LearningLoop:
         if outcome is None:
             raise TransactionNotFound(f"transaction {transaction_id} does not exist")
         return outcome
+
+    async def purchase(
+        self,
+        transaction_id: int,
+        report: PurchaseReport,
+        *,
+        trusted: bool,
+        arrived: float | None = None,
+    ) -> PurchaseOutcome:
+        """Count a purchase once per order, and its implied click
+        (:func:`~hotdeals.services.purchases.report_purchase`): one transaction on the exact
+        path, as rare as it is. :class:`ServiceBusy` past the deadline, as :meth:`click`; the
+        transaction may still commit, and the same report sent again says ``already_recorded``.
+        """
+        due = self._due(arrived)
+
+        def run() -> PurchaseOutcome:
+            with self.sessions.begin() as session:
+                return report_purchase(
+                    session, transaction_id, report, self.clock(), trusted=trusted
+                )
+
+        try:
+            async with asyncio.timeout_at(due):
+                return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except TimeoutError:
+            raise ServiceBusy(
+                f"the purchase was not confirmed within the request deadline ({self.deadline:g}"
+                " s); it may still be recorded: sending the same report again returns the"
+                " committed outcome (already_recorded) and never counts it twice"
+            ) from None
 
     def _due(self, arrived: float | None) -> float:
         start = asyncio.get_running_loop().time() if arrived is None else arrived
