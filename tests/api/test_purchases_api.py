@@ -187,3 +187,36 @@ def test_an_unknown_impression_is_404(client: TestClient) -> None:
     answer = client.post("/api/transactions/999999/purchase", json={"value": "1"}, headers=ADMIN)
     assert answer.status_code == 404
     assert "999999" in answer.json()["detail"]
+
+
+def test_stats_show_each_deals_purchases_conversion_and_revenue(client: TestClient) -> None:
+    """The deal shown most is bought twice (1.99 and 1.50), the other never."""
+    project = post_project(client, deals=2, slots=1)
+    pid = project["project_id"]
+    tokens: dict[int, list[str]] = {}
+    for visitor in range(20):
+        answer = client.post(f"/api/projects/{pid}/rank", json={"visitor_id": f"v-{visitor}"})
+        deal = answer.json()["deals"][0]
+        tokens.setdefault(deal["bandit_id"], []).append(deal["click_token"])
+    bought, other = sorted(tokens, key=lambda b: -len(tokens[b]))
+    for token, value in zip(tokens[bought], ("1.99", "1.50"), strict=False):
+        assert _buy(client, token, value=value).status_code == 200
+    stats = {
+        d["bandit_id"]: d
+        for d in client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()["bandits"]
+    }
+    mine, theirs = stats[bought], stats[other]
+    assert (mine["purchases"], mine["purchase_value"], mine["clicks"]) == (2, 3.49, 2)
+    assert (theirs["purchases"], theirs["purchase_value"]) == (0, 0.0)
+    shown = mine["impressions"]
+    figures = mine["purchase"]
+    # Beta(1 + 2, 1 + shown - 2): the closed-form mean, inside its interval.
+    assert figures["conversion"] == pytest.approx(3 / (shown + 2))
+    assert figures["ci_low_conversion"] < figures["conversion"] < figures["ci_high_conversion"]
+    low, mid, high = (figures[f"{p}revenue_per_impression"] for p in ("ci_low_", "", "ci_high_"))
+    assert low < mid < high
+    assert low < 3.49 / shown < high  # the plain estimate is a plausible value
+    assert figures["revenue_per_click"] > mid  # a click is rarer than an impression
+    assert theirs["purchase"]["revenue_per_impression"] < mid
+    again = client.get(f"/api/projects/{pid}/stats", headers=ADMIN).json()["bandits"]
+    assert [d["purchase"] for d in again] == [stats[b]["purchase"] for b in sorted(stats)]

@@ -3,6 +3,7 @@ words, times and number formats."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -19,6 +20,7 @@ from hotdeals.http.state import AppState
 from hotdeals.services import users
 from hotdeals.services.analytics import DealStats, ProjectStats, SeriesPoint, Winner
 from hotdeals.services.decisions import Condition, Decision, ForecastView, UpliftView
+from hotdeals.services.purchase_stats import PurchaseFigures
 from hotdeals.vocabulary import (
     DEFAULT_MAX_RELATIVE_LOSS,
     DEFAULT_MIN_PROB_BEST,
@@ -356,6 +358,26 @@ def test_the_winner_and_the_totals_read_well() -> None:
     assert row.cells["ctr"] == "10.00%"
     assert row.cells["share_24h"] == "50.0%"
     assert tuple(row.cells) == arm_table.ROW_FIELDS
+
+
+def test_the_purchase_columns_show_once_a_deal_has_a_purchase() -> None:
+    plain = ProjectStats(7, [deal(1, 300, 30), deal(2, 100, 2)], None)
+    assert not arm_table.shows_purchases(plain)
+    assert "purchases" not in [c.field for c in arm_table.columns(False)]
+    figures = PurchaseFigures(0.0125, 0.01, 0.015, 0.0432, 0.03, 0.06, 0.43, 0.3, 0.6)
+    bought = dataclasses.replace(deal(1, 300, 30), purchases=4, purchase=figures)
+    stats = ProjectStats(7, [bought, deal(2, 100, 2)], None)
+    assert arm_table.shows_purchases(stats)
+    fields = [c.field for c in arm_table.columns(False, purchased=True)]
+    assert fields[fields.index("purchases") :][:3] == [
+        "purchases",
+        "conversion",
+        "revenue_per_impression",
+    ]
+    cells = [row.cells for row in arm_table.arm_rows(stats)]
+    assert (cells[0]["purchases"], cells[0]["conversion"]) == ("4", "1.25%")
+    assert cells[0]["revenue_per_impression"] == "0.0432"
+    assert (cells[1]["purchases"], cells[1]["revenue_per_impression"]) == ("0", "\u2014")
 
 
 def test_a_winner_the_analyst_chose_is_worded_as_chosen() -> None:

@@ -8,6 +8,22 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class PurchaseFiguresOut(BaseModel):
+    """Per deal: the posterior of purchases per impression (mean, interval) and of revenue per
+    impression and per click (median, interval: their posterior mean is infinite under the
+    log-normal value model, docs/simulation.md), in the campaign's currency."""
+
+    conversion: float = Field(description="posterior mean of purchases per impression")
+    ci_low_conversion: float
+    ci_high_conversion: float
+    revenue_per_impression: float = Field(description="posterior median")
+    ci_low_revenue_per_impression: float
+    ci_high_revenue_per_impression: float
+    revenue_per_click: float = Field(description="posterior median")
+    ci_low_revenue_per_click: float
+    ci_high_revenue_per_click: float
+
+
 class DealStatsOut(BaseModel):
     bandit_id: int
     bandit_name: str
@@ -38,6 +54,11 @@ class DealStatsOut(BaseModel):
     )
     ci_low_recent: float | None = Field(default=None, description="95% interval of recent_ctr")
     ci_high_recent: float | None = None
+    purchases: int = Field(description="purchases reported on the deal's impressions")
+    purchase_value: float = Field(description="their total value, in the campaign's currency")
+    purchase: PurchaseFiguresOut = Field(
+        description="conversion and revenue per impression and per click with 95% intervals"
+    )
 
 
 class WinnerOut(BaseModel):

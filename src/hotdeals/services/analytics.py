@@ -24,6 +24,7 @@ from hotdeals.db.types import utcnow
 from hotdeals.services.decisions import Decision, ForecastCache, Reading, build_decision
 from hotdeals.services.posteriors import recent, slotted
 from hotdeals.services.projects import require_project
+from hotdeals.services.purchase_stats import PurchaseFigures, purchase_figures
 from hotdeals.services.schedules import project_status
 from hotdeals.services.slot_effects import SlotEffects, slot_effects
 
@@ -60,6 +61,10 @@ class DealStats:
     recent_ctr: float | None = None
     ci_low_recent: float | None = None
     ci_high_recent: float | None = None
+    purchases: int = 0
+    purchase_value: float = 0.0
+    purchase: PurchaseFigures | None = None
+    """Conversion and revenue per impression and per click (:mod:`.purchase_stats`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +177,7 @@ def project_stats(
         best = live_arms[verdict.winner]
         winner = Winner(best.bandit_id, best.bandit_name, float(live.prob_best[verdict.winner]))
     recent_view = _recent(arms, project, effects, now)
+    bought = purchase_figures(arms, seed)
     deals = [
         DealStats(
             bandit_id=arm.bandit_id,
@@ -190,6 +196,9 @@ def project_stats(
             ci_low_corrected=None if corrected is None else float(corrected[1][i]),
             ci_high_corrected=None if corrected is None else float(corrected[2][i]),
             **(recent_view[i] if recent_view else {}),
+            purchases=arm.purchases,
+            purchase_value=float(arm.purchase_value),
+            purchase=bought[i],
         )
         for i, arm in enumerate(arms)
     ]

@@ -34,6 +34,7 @@ class Column:
     title: str = ""
     corrected: bool = False
     recent: bool = False
+    purchased: bool = False
     numeric: bool = True
 
 
@@ -75,6 +76,20 @@ COLUMNS = (
         "95% credible interval of the recent click-through rate",
         recent=True,
     ),
+    Column("purchases", "Purchases", "Purchases reported on its impressions", purchased=True),
+    Column(
+        "conversion",
+        "Conversion",
+        "Posterior mean of purchases per impression",
+        purchased=True,
+    ),
+    Column(
+        "revenue_per_impression",
+        "Revenue / impression",
+        "Posterior median of the revenue per impression, in the campaign's currency (its mean "
+        "is infinite under the log-normal value model)",
+        purchased=True,
+    ),
     Column("prob_best", "P(best)", "Probability to be the best deal"),
     Column(
         "expected_loss",
@@ -92,10 +107,25 @@ COLUMNS = (
 ROW_FIELDS = tuple(column.field for column in COLUMNS)
 
 
-def columns(corrected: bool, recent: bool = False) -> list[Column]:
+def columns(corrected: bool, recent: bool = False, purchased: bool = False) -> list[Column]:
     """The table's columns: the position-corrected pair only when ``corrected``, the recent
-    (discounted) three only when ``recent`` (a campaign with a half-life)."""
-    return [c for c in COLUMNS if (corrected or not c.corrected) and (recent or not c.recent)]
+    (discounted) three only when ``recent`` (a campaign with a half-life), the purchase three
+    only when ``purchased`` (a deal of the campaign has a purchase)."""
+    return [
+        c
+        for c in COLUMNS
+        if (corrected or not c.corrected)
+        and (recent or not c.recent)
+        and (purchased or not c.purchased)
+    ]
+
+
+def shows_purchases(stats: ProjectStats) -> bool:
+    return any(d.purchases for d in stats.bandits)
+
+
+def _money(value: float | None) -> str:
+    return DASH if value is None else f"{value:,.4f}"
 
 
 def shows_corrected(stats: ProjectStats, slots: int) -> bool:
@@ -141,6 +171,11 @@ def arm_rows(stats: ProjectStats, states: Mapping[int, str] | None = None) -> li
                 "recent_impressions": fmt_weight(d.recent_impressions),
                 "ctr_recent": fmt_pct(d.recent_ctr, 2),
                 "interval_recent": _recent_interval(d),
+                "purchases": fmt_int(d.purchases),
+                "conversion": fmt_pct(d.purchase.conversion if d.purchase else None, 2),
+                "revenue_per_impression": _money(
+                    d.purchase.revenue_per_impression if d.purchase else None
+                ),
                 "prob_best": fmt_pct(d.prob_best),
                 "expected_loss": fmt_pct(d.expected_loss, 2),
                 "share_24h": fmt_pct(d.share_last_24h),

@@ -157,7 +157,11 @@ def figures_context(view: ProjectView, stats: analytics.ProjectStats) -> dict[st
     corrected = arm_table.shows_corrected(stats, view.slots)
     return {
         "rows": arm_table.arm_rows(stats, {d.bandit_id: d.state for d in view.deals}),
-        "columns": arm_table.columns(corrected, recent=view.half_life_hours is not None),
+        "columns": arm_table.columns(
+            corrected,
+            recent=view.half_life_hours is not None,
+            purchased=arm_table.shows_purchases(stats),
+        ),
         "totals": arm_table.totals(stats),
         "winner": arm_table.winner_text(stats),
         "panel": panel(stats),
