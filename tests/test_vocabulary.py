@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from hotdeals.api import schemas
+from hotdeals.api import deal_schemas, schemas
 from hotdeals.bandit import POLICY_NAMES, make_policy
 from hotdeals.cli import app as cli_app
 from hotdeals.db.models import Bandit, Project, User
@@ -60,7 +60,7 @@ def constraints(model: type[Any], field: str) -> dict[str, Any]:
         (schemas.DealIn, DealSpec, "price"),
         (schemas.DealIn, DealSpec, "emoji"),
         (schemas.DealIn, DealSpec, "image_url"),
-        (schemas.DealPatch, DealSpec, "bandit_name"),
+        (deal_schemas.DealPatch, DealSpec, "bandit_name"),
     ],
 )
 def test_the_api_and_the_services_take_the_same_limits(

@@ -3,8 +3,8 @@
 The API's schemas, the dashboard's forms, the CLI and the services all validate with these, so a
 value one of them refuses is refused by all, for the same reason and with the same limit. The
 limits are also the columns' sizes (``hotdeals.db.models``), so a value that passes is storable.
-Policy names and the sources of a new deal's prior belong to the bandit maths
-(:class:`hotdeals.bandit.PolicyName`, :class:`hotdeals.bandit.NewDealPrior`) and are re-exported
+Policy names, objectives and the sources of a new deal's prior belong to the bandit maths
+(``PolicyName``, ``Objective``, ``NewDealPrior`` of :mod:`hotdeals.bandit`) and are re-exported
 here so that callers have one place to look.
 """
 
@@ -16,7 +16,7 @@ from typing import Annotated, Final
 
 from pydantic import AwareDatetime, Field
 
-from hotdeals.bandit import NewDealPrior, PolicyName
+from hotdeals.bandit import NewDealPrior, Objective, PolicyName
 
 __all__ = [
     "DEFAULT_CURRENCY",
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_MIN_IMPRESSIONS",
     "DEFAULT_MIN_PROB_BEST",
     "DEFAULT_NEW_DEAL_PRIOR",
+    "DEFAULT_OBJECTIVE",
     "DEFAULT_POLICY",
     "DEFAULT_POSITION_CORRECTION",
     "DEFAULT_PRIOR",
@@ -73,6 +74,7 @@ __all__ = [
     "MinProbBest",
     "Name",
     "NewDealPrior",
+    "Objective",
     "OrderId",
     "PolicyName",
     "Price",
@@ -170,6 +172,9 @@ DEFAULT_POSITION_CORRECTION: Final = True
 DEFAULT_HALF_LIFE_HOURS: Final[float | None] = None
 MAX_HALF_LIFE_HOURS: Final = 24.0 * 366
 DEFAULT_NEW_DEAL_PRIOR: Final = NewDealPrior.CAMPAIGN
+# What rank maximises per impression: clicks unless a campaign asks for purchases or revenue
+# (docs/api.md, "Objectives"; docs/simulation.md measures what revenue earns over clicks).
+DEFAULT_OBJECTIVE: Final = Objective.CLICK
 
 # Pages of a listing.
 MAX_PAGE: Final = 500

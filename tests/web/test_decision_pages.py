@@ -161,6 +161,9 @@ def test_the_feed_carries_the_panel_and_the_apis_figures(client: TestClient) -> 
             "recent_impressions",  # "—" while the campaign does not forget
             "ctr_recent",
             "interval_recent",
+            "purchases",  # "0" and "—" without purchases: the columns stay hidden
+            "conversion",
+            "revenue_per_impression",
             "prob_best",
             "expected_loss",
             "share_24h",

@@ -9,7 +9,6 @@ while the tables grow.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
@@ -45,6 +44,7 @@ from hotdeals.vocabulary import (
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
     DEFAULT_NEW_DEAL_PRIOR,
+    DEFAULT_OBJECTIVE,
     DEFAULT_POLICY,
     DEFAULT_POSITION_CORRECTION,
     DEFAULT_PRIOR,
@@ -58,6 +58,7 @@ from hotdeals.vocabulary import (
     ImageUrl,
     Name,
     NewDealPrior,
+    Objective,
     PolicyName,
     Price,
     ProjectStatus,
@@ -115,56 +116,6 @@ class DealIn(Request):
     ends_at: StrictEndsAt | None = None
 
 
-class DealPatch(Patch):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"price": "2.99", "description": "Dutch, 500 g punnets"},
-                {"active": False},
-            ]
-        }
-    )
-
-    nullable: ClassVar[frozenset[str]] = frozenset(
-        {"description", "price", "emoji", "image_url", "starts_at", "ends_at"}
-    )
-
-    bandit_name: Name | None = None
-    description: Description | None = None
-    price: Price | None = None
-    emoji: Emoji | None = None
-    image_url: ImageUrl | None = None
-    active: StrictBool | None = Field(default=None, description="false deactivates the deal")
-    starts_at: StrictStartsAt | None = None
-    ends_at: StrictEndsAt | None = Field(default=None, description="null removes the end")
-
-
-class BanditOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    bandit_id: int
-    project_id: int
-    bandit_name: str
-    description: str | None
-    price: Decimal | None
-    emoji: str | None
-    image_url: str | None
-    active: bool
-    starts_at: datetime | None = Field(description="ranked only inside [starts_at, ends_at)")
-    ends_at: datetime | None
-    alpha: float
-    beta: float
-    prior_alpha: float = Field(
-        description="the deal's own prior: the campaign's, or an empirical-Bayes one fitted to "
-        "the campaign's other deals when it was added (new_deal_prior 'empirical')"
-    )
-    prior_beta: float
-    n: int
-    number_of_success: int
-    number_of_failures: int
-    created_at: datetime
-
-
 HALF_LIFE_DESCRIPTION = (
     "forgetting: rank samples from posteriors where an impression or a click counts half after "
     "this many hours, shrinking toward each deal's own prior (null: never forget; the counters "
@@ -173,6 +124,11 @@ HALF_LIFE_DESCRIPTION = (
 NEW_DEAL_PRIOR_DESCRIPTION = (
     "where a deal added later starts: 'campaign' (prior_alpha, prior_beta) or 'empirical' "
     "(fitted to the campaign's other deals)"
+)
+OBJECTIVE_DESCRIPTION = (
+    "what rank maximises per impression: 'click', 'purchase' (purchases reported with POST "
+    "/api/purchases) or 'revenue' (their value; thompson only). Purchase and revenue do not "
+    "take position_correction, half_life_hours or the empirical new_deal_prior yet (400)"
 )
 
 
@@ -215,10 +171,13 @@ class ProjectIn(Request):
         default=DEFAULT_END_ACTION,
         description="after ends_at: 'stop' ranking, or 'rollout' the leader (no exploration)",
     )
-    position_correction: StrictBool = Field(
-        default=DEFAULT_POSITION_CORRECTION,
-        description="rank by position-corrected posteriors (slot effects estimated from the log)",
+    position_correction: StrictBool | None = Field(
+        default=None,
+        description="rank by position-corrected posteriors (slot effects estimated from the "
+        f"log); default {str(DEFAULT_POSITION_CORRECTION).lower()} for the click objective, "
+        "false for the others",
     )
+    objective: Objective = Field(default=DEFAULT_OBJECTIVE, description=OBJECTIVE_DESCRIPTION)
     half_life_hours: StrictHalfLifeHours | None = Field(
         default=DEFAULT_HALF_LIFE_HOURS, description=HALF_LIFE_DESCRIPTION
     )
@@ -238,6 +197,7 @@ class ProjectPatch(Patch):
                 {"status": "ended", "winner_bandit_id": 1},
                 {"ends_at": "2026-12-20T23:59:59+01:00", "min_duration_days": 7},
                 {"half_life_hours": 72, "new_deal_prior": "empirical"},
+                {"objective": "revenue", "position_correction": False},
             ]
         }
     )
@@ -259,6 +219,11 @@ class ProjectPatch(Patch):
     ends_at: StrictEndsAt | None = Field(default=None, description="null removes the end")
     end_action: EndAction | None = None
     position_correction: StrictBool | None = None
+    objective: Objective | None = Field(
+        default=None,
+        description=OBJECTIVE_DESCRIPTION + ". A change takes effect at once: every counter "
+        "is kept whatever the objective",
+    )
     half_life_hours: StrictHalfLifeHours | None = Field(
         default=None,
         description=HALF_LIFE_DESCRIPTION + "; null turns forgetting off. A change rebuilds the "
@@ -306,6 +271,7 @@ class ProjectOut(BaseModel):
     ends_at: datetime | None
     end_action: EndAction
     position_correction: bool
+    objective: Objective
     half_life_hours: float | None
     new_deal_prior: NewDealPrior
     currency: str
@@ -321,10 +287,6 @@ class ProjectOut(BaseModel):
         values = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
         values["effective_status"] = project_status(data, info.context["now"])
         return values
-
-
-class ProjectDetail(ProjectOut):
-    bandits: list[BanditOut]
 
 
 ProjectT = TypeVar("ProjectT", bound=ProjectOut)

@@ -27,6 +27,7 @@ from hotdeals.vocabulary import (
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
     DEFAULT_NEW_DEAL_PRIOR,
+    DEFAULT_OBJECTIVE,
     DEFAULT_POLICY,
     DEFAULT_POSITION_CORRECTION,
     DEFAULT_SLOTS,
@@ -34,6 +35,7 @@ from hotdeals.vocabulary import (
     MAX_SLOTS,
     EndAction,
     NewDealPrior,
+    Objective,
     PolicyName,
     ProjectStatus,
 )
@@ -57,6 +59,7 @@ LABELS = {
     "ends_at": "--ends-at",
     "end_action": "--end-action",
     "position_correction": "--position-correction",
+    "objective": "--objective",
     "half_life_hours": "--half-life",
     "new_deal_prior": "--new-deal-prior",
     "bandit_name": "deal name",
@@ -147,12 +150,21 @@ def create_project(
         float, typer.Option(help="Winner rule: days the campaign must run first (e.g. 7).")
     ] = DEFAULT_MIN_DURATION_DAYS,
     position_correction: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--position-correction/--no-position-correction",
-            help="Rank by position-corrected posteriors (slot effects fitted from the log).",
+            help="Rank by position-corrected posteriors (slot effects fitted from the log); "
+            f"default {'on' if DEFAULT_POSITION_CORRECTION else 'off'} for the click objective, "
+            "off for the others.",
         ),
-    ] = DEFAULT_POSITION_CORRECTION,
+    ] = None,
+    objective: Annotated[
+        str,
+        typer.Option(
+            help=f"What rank maximises per impression: {', '.join(Objective)} (purchases "
+            "reported with POST /api/purchases; revenue ranks with thompson only)."
+        ),
+    ] = DEFAULT_OBJECTIVE,
     half_life: Annotated[
         float | None,
         typer.Option(
@@ -190,6 +202,7 @@ def create_project(
         "min_impressions": min_impressions,
         "min_duration_days": min_duration_days,
         "position_correction": position_correction,
+        "objective": objective,
         "half_life_hours": half_life,
         "new_deal_prior": new_deal_prior,
         "bandits": deals,

@@ -38,6 +38,7 @@ from hotdeals.vocabulary import (
     DEFAULT_MAX_RELATIVE_LOSS,
     DEFAULT_MIN_DURATION_DAYS,
     DEFAULT_NEW_DEAL_PRIOR,
+    DEFAULT_OBJECTIVE,
     DEFAULT_POSITION_CORRECTION,
     DEFAULT_PRIOR,
     MAX_EMAIL,
@@ -50,6 +51,7 @@ from hotdeals.vocabulary import (
     VALUE_DIGITS,
     EndAction,
     NewDealPrior,
+    Objective,
     PolicyName,
     ProjectStatus,
 )
@@ -65,6 +67,7 @@ NAMING_CONVENTION = {
 _STATUSES = ", ".join(f"'{status}'" for status in ProjectStatus)
 _END_ACTIONS = ", ".join(f"'{action}'" for action in EndAction)
 _NEW_DEAL_PRIORS = ", ".join(f"'{prior}'" for prior in NewDealPrior)
+_OBJECTIVES = ", ".join(f"'{objective}'" for objective in Objective)
 _ONE, _0 = text(str(DEFAULT_PRIOR)), text("0.0")
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
@@ -120,6 +123,7 @@ class Project(Base):
             "half_life_hours IS NULL OR half_life_hours > 0", name="half_life_hours_positive"
         ),
         CheckConstraint(f"new_deal_prior IN ({_NEW_DEAL_PRIORS})", name="new_deal_prior_known"),
+        CheckConstraint(f"objective IN ({_OBJECTIVES})", name="objective_known"),
     )
 
     project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -185,6 +189,9 @@ class Project(Base):
     half_life_hours: Mapped[float | None] = mapped_column(Float, default=DEFAULT_HALF_LIFE_HOURS)
     new_deal_prior: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default=DEFAULT_NEW_DEAL_PRIOR.value
+    )
+    objective: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=DEFAULT_OBJECTIVE.value
     )
     winner_bandit_id: Mapped[int | None] = mapped_column(
         ForeignKey("bandits.bandit_id", ondelete="RESTRICT", use_alter=True)

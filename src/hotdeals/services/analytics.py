@@ -17,16 +17,17 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from hotdeals.bandit import arm_statistics, credible_interval, posterior_mean
-from hotdeals.bandit.winner import WinnerRule
 from hotdeals.db.discounted import seen_at
 from hotdeals.db.models import Bandit, Project, Transaction
 from hotdeals.db.types import utcnow
 from hotdeals.services.decisions import Decision, ForecastCache, Reading, build_decision
+from hotdeals.services.judging import judge
 from hotdeals.services.posteriors import recent, slotted
 from hotdeals.services.projects import require_project
 from hotdeals.services.purchase_stats import PurchaseFigures, purchase_figures
 from hotdeals.services.schedules import project_status
 from hotdeals.services.slot_effects import SlotEffects, slot_effects
+from hotdeals.vocabulary import Objective
 
 Bucket = Literal["hour", "day"]
 
@@ -131,6 +132,8 @@ def project_stats(
     beta = np.array([a.beta for a in arms])
     active = np.array([a.active for a in arms], dtype=bool)
     seed = [project_id, *(int(a.n) for a in arms), *(int(a.number_of_success) for a in arms)]
+    if project.objective != Objective.CLICK:
+        seed += [int(a.purchases) for a in arms]
     # Mean and interval are closed-form for every deal; only P(best) needs the Monte Carlo
     # draws, and only among the active deals.
     mean = posterior_mean(alpha, beta)
@@ -139,9 +142,9 @@ def project_stats(
     corrected = _corrected(arms, effects) if effects.examination is not None else None
     prob_best = np.full(len(arms), np.nan)
     loss = np.full(len(arms), np.nan)
-    rule = WinnerRule(project.min_prob_best, project.max_relative_loss, project.min_impressions)
     live_arms = [a for a, on in zip(arms, active, strict=True) if on]
-    live = arm_statistics(alpha[active], beta[active], np.random.default_rng(seed), draws=draws)
+    judged = judge(project, arms, active, np.random.default_rng(seed), draws)
+    rule, live = judged.rule, judged.live
     prob_best[active] = live.prob_best
     loss[active] = live.expected_loss
     verdict = rule.assess(live, np.array([a.n for a in live_arms], dtype=np.int64))
@@ -150,8 +153,8 @@ def project_stats(
         project,
         arms,
         live_arms,
-        alpha[active],
-        beta[active],
+        judged.live_alpha,
+        judged.live_beta,
         verdict,
         rule,
         status,

@@ -8,6 +8,7 @@ the forward simulation of the forecast, is cached per campaign (:class:`Forecast
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from hotdeals.bandit.winner import Verdict, WinnerRule
 from hotdeals.db.models import Bandit, Project
 from hotdeals.services.posteriors import slotted
 from hotdeals.services.slot_effects import SlotEffects
-from hotdeals.vocabulary import EffectiveStatus
+from hotdeals.vocabulary import EffectiveStatus, Objective
 
 DecisionState = Literal["collecting", "winner", "no_meaningful_difference", "rollout", "ended"]
 
@@ -140,6 +141,8 @@ def conditions_of(
             ),
         ]
     )
+    # Undefined (revenue: an infinite expected loss), so not a condition to show or to meet.
+    found = [c for c in found if not (c.name == "relative_loss" and math.isnan(c.value))]
     if min_days > 0:
         found.append(
             Condition(
@@ -199,13 +202,21 @@ def build_decision(
     conditions = conditions_of(verdict, rule, days, project.min_duration_days)
     duration_met = days >= project.min_duration_days
     missing = [c.text for c in conditions if not c.met and c.name != "relative_loss"]
-    if verdict.leader is not None and not (verdict.prob_best_met or verdict.loss_met):
+    has_loss = any(c.name == "relative_loss" for c in conditions)
+    if verdict.leader is not None and has_loss and not (verdict.prob_best_met or verdict.loss_met):
         # Either condition decides: missing is "P(best) ... or expected loss ...", said once.
         missing = [f"{conditions[0].text} (or {conditions[1].text})", *missing[1:]]
     leader = None if verdict.leader is None else reading.live[verdict.leader]
     state = _state(reading, verdict.winner is not None and duration_met)
     forecast = None
-    if state == "collecting" and leader is not None and reading.status in _FORECAST_WHEN:
+    # The forecast simulates Beta posteriors forward: clicks or purchases, not revenue.
+    forecastable = reading.project.objective != Objective.REVENUE
+    if (
+        state == "collecting"
+        and leader is not None
+        and reading.status in _FORECAST_WHEN
+        and forecastable
+    ):
         forecast = _forecast(reading, forecasts, forecast_rng, days)
     return Decision(
         state=state,

@@ -83,6 +83,24 @@ def recent(
     return Posteriors(alpha, beta)
 
 
+class PurchaseState(DealState, Protocol):
+    """A deal's impressions and purchases beside its priors."""
+
+    @property
+    def n(self) -> int: ...
+    @property
+    def purchases(self) -> int: ...
+
+
+def of_purchases(deals: Sequence[PurchaseState]) -> Posteriors:
+    """Purchases per impression, from each deal's own prior: what the purchase and revenue
+    objectives rank from (all-time, uncorrected: :mod:`hotdeals.services.objectives`)."""
+    prior_alpha, prior_beta = _priors(deals)
+    shown = np.array([d.n for d in deals], dtype=np.float64)
+    bought = np.array([d.purchases for d in deals], dtype=np.float64)
+    return Posteriors(prior_alpha + bought, prior_beta + np.maximum(shown - bought, 0.0))
+
+
 def _priors(deals: Sequence[DealState]) -> tuple[FloatArray, FloatArray]:
     return (
         np.array([d.prior_alpha for d in deals], dtype=np.float64),

@@ -25,6 +25,7 @@ from hotdeals.errors import (
     ProjectNotFound,
 )
 from hotdeals.services.bandit_errors import checked_policy
+from hotdeals.services.objectives import Settings, check_settings, default_position_correction
 from hotdeals.services.pagination import Page
 from hotdeals.services.schedules import check_window
 from hotdeals.services.specs import DealSpec, ProjectSpec
@@ -49,9 +50,20 @@ def validate_policy(policy: str, epsilon: float) -> None:
     checked_policy(policy, epsilon)
 
 
+_OBJECTIVE_SETTINGS = frozenset(Settings.__dataclass_fields__)
+
+
 def create_project(session: Session, spec: ProjectSpec) -> Project:
     """A running campaign with its deals, in one transaction."""
     validate_policy(spec.policy, spec.epsilon)
+    corrected = (
+        default_position_correction(spec.objective)
+        if spec.position_correction is None
+        else spec.position_correction
+    )
+    check_settings(
+        Settings(spec.objective, spec.policy, corrected, spec.half_life_hours, spec.new_deal_prior)
+    )
     check_window(spec.starts_at, spec.ends_at, "the campaign's")
     names = [d.bandit_name.strip() for d in spec.bandits]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -72,7 +84,8 @@ def create_project(session: Session, spec: ProjectSpec) -> Project:
         starts_at=spec.starts_at,
         ends_at=spec.ends_at,
         end_action=spec.end_action.value,
-        position_correction=spec.position_correction,
+        position_correction=corrected,
+        objective=spec.objective.value,
         half_life_hours=spec.half_life_hours,
         new_deal_prior=spec.new_deal_prior.value,
         currency=spec.currency,
@@ -177,6 +190,12 @@ def update_project(
         changes.get("ends_at", project.ends_at),
         "the campaign's",
     )
+    if changes.keys() & _OBJECTIVE_SETTINGS:
+        check_settings(
+            Settings(
+                **{name: changes.get(name, getattr(project, name)) for name in _OBJECTIVE_SETTINGS}
+            )
+        )
     forgets_anew = (
         "half_life_hours" in changes and changes["half_life_hours"] != project.half_life_hours
     )

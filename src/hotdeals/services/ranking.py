@@ -17,7 +17,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotdeals.bandit import ArmSet
+from hotdeals.bandit import ArmSet, revenue_scores
+from hotdeals.bandit.ranking import top_k
+from hotdeals.bandit.revenue import value_posterior
 from hotdeals.db.counters import ClickOutcome, Impression, log_impressions, record_click
 from hotdeals.db.models import Bandit, Transaction, User
 from hotdeals.db.rank_keys import KeyClaim, claim_keys, read_keys, store_transaction_ids
@@ -84,6 +86,8 @@ def choose(
     slots = min(k or snapshot.slots, len(live))
     if status == EffectiveStatus.ROLLOUT:
         return _rollout_order(snapshot, live)[:slots]
+    if snapshot.revenue is not None:
+        return _by_revenue(snapshot, live, slots, rng)
     if len(live) == len(snapshot.arm_ids):
         return [int(i) for i in snapshot.policy.rank(snapshot.arms, slots, rng)]
     arms = snapshot.arms
@@ -91,10 +95,37 @@ def choose(
     return [live[int(i)] for i in snapshot.policy.rank(subset, slots, rng)]
 
 
+def _by_revenue(
+    snapshot: ProjectSnapshot, live: list[int], slots: int, rng: np.random.Generator
+) -> list[int]:
+    """Thompson sampling on revenue per impression (:func:`hotdeals.bandit.revenue_scores`)."""
+    arms, revenue = snapshot.arms, snapshot.revenue
+    assert revenue is not None
+    scores = revenue_scores(
+        arms.alpha[live],
+        arms.beta[live],
+        revenue.prior,
+        arms.successes[live],
+        revenue.log_value_sum[live],
+        revenue.log_value_square_sum[live],
+        rng,
+    )
+    return [live[int(i)] for i in top_k(scores[np.newaxis, :], slots)[0]]
+
+
 def _rollout_order(snapshot: ProjectSnapshot, live: list[int]) -> list[int]:
     """The winner (when it is live), then the rest by posterior mean, highest first (ties: the
-    older deal first, so the order is stable between requests)."""
+    older deal first, so the order is stable between requests); revenue campaigns by the
+    posterior mean of conversion times the value's mean at its posterior mean variance."""
     mean = snapshot.arms.alpha / (snapshot.arms.alpha + snapshot.arms.beta)
+    if snapshot.revenue is not None:
+        m, _, a, b = value_posterior(
+            snapshot.revenue.prior,
+            snapshot.arms.successes,
+            snapshot.revenue.log_value_sum,
+            snapshot.revenue.log_value_square_sum,
+        )
+        mean = mean * np.exp(m + 0.5 * b / (a - 1.0))  # a >= a0 = 2
     rest = sorted(live, key=lambda i: (-mean[i], snapshot.arm_ids[i]))
     winner = [i for i in rest if snapshot.arm_ids[i] == snapshot.winner_id]
     return winner + [i for i in rest if i not in winner]

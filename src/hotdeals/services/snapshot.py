@@ -6,6 +6,7 @@ and the exact path reads a fresh one; both choose from it (:mod:`~hotdeals.servi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,14 +16,16 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotdeals.bandit import ArmSet, Policy, make_policy
+from hotdeals.bandit import ArmSet, Policy, ValuePrior, make_policy
+from hotdeals.bandit.arrays import FloatArray
 from hotdeals.db.models import Bandit, Project
 from hotdeals.db.types import utcnow
 from hotdeals.errors import ProjectNotFound
-from hotdeals.services.posteriors import all_time, recent
+from hotdeals.services.posteriors import all_time, of_purchases, recent
+from hotdeals.services.purchase_stats import value_prior
 from hotdeals.services.schedules import effective_status, in_window
 from hotdeals.services.slot_effects import ExaminationFits, slot_effects
-from hotdeals.vocabulary import DEFAULT_CURRENCY, EffectiveStatus, EndAction
+from hotdeals.vocabulary import DEFAULT_CURRENCY, EffectiveStatus, EndAction, Objective
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,8 @@ class ProjectSnapshot:
     arm_windows: tuple[Window, ...] = ()
     arms_scheduled: bool = False
     """Whether any arm has a window (else every arm is live whenever the campaign is)."""
+    revenue: RevenueArms | None = None
+    """With the revenue objective, what its posterior reads beside ``arms`` (purchases)."""
 
     def effective_status(self, now: datetime) -> EffectiveStatus:
         return effective_status(
@@ -86,6 +91,15 @@ class ProjectSnapshot:
 
 
 SERVING = frozenset({EffectiveStatus.RUNNING, EffectiveStatus.ROLLOUT})
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueArms:
+    """The value statistics of each arm's purchases and the campaign's value prior."""
+
+    prior: ValuePrior
+    log_value_sum: FloatArray
+    log_value_square_sum: FloatArray
 
 
 def load_snapshot(
@@ -119,6 +133,9 @@ def load_snapshot(
             Bandit.discounted_impressions,
             Bandit.discounted_clicks,
             Bandit.discounted_at,
+            Bandit.purchases,
+            Bandit.log_value_sum,
+            Bandit.log_value_square_sum,
             *DISPLAY_COLUMNS,
         )
         .where(Bandit.project_id == project_id, Bandit.active.is_(True))
@@ -130,11 +147,13 @@ def load_snapshot(
         if project.position_correction and project.slots > 1 and rows
         else None
     )
-    posteriors = (
-        all_time(rows, effects)
-        if project.half_life_hours is None
-        else recent(rows, project.half_life_hours, (now or utcnow()).timestamp(), effects)
-    )
+    if project.objective != Objective.CLICK:
+        posteriors = of_purchases(rows)  # the other settings are click-only (objectives)
+    elif project.half_life_hours is None:
+        posteriors = all_time(rows, effects)
+    else:
+        posteriors = recent(rows, project.half_life_hours, (now or utcnow()).timestamp(), effects)
+    counted = "purchases" if project.objective != Objective.CLICK else "number_of_success"
     windows = tuple((r.starts_at, r.ends_at) for r in rows)
     return ProjectSnapshot(
         project_id=project_id,
@@ -147,7 +166,7 @@ def load_snapshot(
             alpha=posteriors.alpha,
             beta=posteriors.beta,
             pulls=np.array([r.n for r in rows], dtype=np.int64),
-            successes=np.array([r.number_of_success for r in rows], dtype=np.int64),
+            successes=np.array([getattr(r, counted) for r in rows], dtype=np.int64),
         ),
         arm_display=tuple(display_of(r) for r in rows),
         currency=project.currency,
@@ -156,6 +175,15 @@ def load_snapshot(
         end_action=project.end_action,
         arm_windows=windows,
         arms_scheduled=any(start or end for start, end in windows),
+        revenue=_revenue(rows) if project.objective == Objective.REVENUE else None,
+    )
+
+
+def _revenue(rows: Sequence[Any]) -> RevenueArms:
+    return RevenueArms(
+        value_prior(rows),
+        np.array([r.log_value_sum for r in rows], dtype=np.float64),
+        np.array([r.log_value_square_sum for r in rows], dtype=np.float64),
     )
 
 

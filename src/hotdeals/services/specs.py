@@ -24,8 +24,8 @@ from hotdeals.vocabulary import (
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
     DEFAULT_NEW_DEAL_PRIOR,
+    DEFAULT_OBJECTIVE,
     DEFAULT_POLICY,
-    DEFAULT_POSITION_CORRECTION,
     DEFAULT_PRIOR,
     DEFAULT_SLOTS,
     MAX_DEALS_PER_REQUEST,
@@ -44,6 +44,7 @@ from hotdeals.vocabulary import (
     MinProbBest,
     Name,
     NewDealPrior,
+    Objective,
     PolicyName,
     Price,
     Prior,
@@ -90,7 +91,9 @@ class ProjectSpec(Spec):
     starts_at: StartsAt | None = None
     ends_at: EndsAt | None = None
     end_action: EndAction = DEFAULT_END_ACTION
-    position_correction: bool = DEFAULT_POSITION_CORRECTION
+    position_correction: bool | None = None
+    """None: on for a click campaign (the vocabulary's default), off for the other objectives."""
+    objective: Objective = DEFAULT_OBJECTIVE
     half_life_hours: HalfLifeHours | None = DEFAULT_HALF_LIFE_HOURS
     new_deal_prior: NewDealPrior = DEFAULT_NEW_DEAL_PRIOR
     currency: Currency = DEFAULT_CURRENCY

@@ -6,14 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from hotdeals.api.deal_schemas import BanditOut, DealPatch, ProjectDetail
 from hotdeals.api.params import BanditId, NoQuery, ProjectId, ProjectsQuery
 from hotdeals.api.responses import errors
 from hotdeals.api.schemas import (
-    BanditOut,
     DealIn,
-    DealPatch,
     PageOut,
-    ProjectDetail,
     ProjectIn,
     ProjectOut,
     ProjectPatch,

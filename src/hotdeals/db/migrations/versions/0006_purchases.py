@@ -1,5 +1,5 @@
-"""Purchases: the log of purchases that followed impressions, and their counters on the
-impressions and the deals.
+"""Purchases: the log of purchases that followed impressions, their counters on the
+impressions and the deals, and each campaign's objective (clicks for the campaigns there).
 
 Revision ID: 0006
 Revises: 0005
@@ -38,6 +38,19 @@ def _counters(table: str) -> list[sa.Column[object]]:
 def upgrade() -> None:
     # Plain ADD COLUMNs with inline CHECKs, as in 0004 and 0005: a SQLite batch rebuild of a
     # table other tables point at fails once it has rows.
+    op.add_column(
+        "projects",
+        sa.Column(
+            "objective",
+            sa.String(length=16),
+            sa.CheckConstraint(
+                "objective IN ('click', 'purchase', 'revenue')",
+                name=op.f("ck_projects_objective_known"),
+            ),
+            server_default="click",
+            nullable=False,
+        ),
+    )
     for table in ("transactions", "bandits"):
         for column in _counters(table):
             op.add_column(table, column)
@@ -81,3 +94,4 @@ def downgrade() -> None:
         op.drop_column("bandits", column)
     for column in ("purchased_at", "purchase_value", "purchases"):
         op.drop_column("transactions", column)
+    op.drop_column("projects", "objective")
