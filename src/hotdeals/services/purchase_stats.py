@@ -19,6 +19,7 @@ import numpy as np
 
 from hotdeals.bandit import ValuePrior, credible_interval, posterior_mean
 from hotdeals.bandit.revenue import sample_value_parameters
+from hotdeals.services.posteriors import PurchaseState
 
 __all__ = ["PurchaseFigures", "purchase_figures", "value_prior"]
 
@@ -26,23 +27,9 @@ _DRAWS = 4_000
 _LEVELS = (0.5, 0.025, 0.975)
 
 
-class PurchaseCounters(Protocol):
-    """What the figures read of a deal: a ``bandits`` row."""
+class PurchaseCounters(PurchaseState, Protocol):
+    """What the figures read of a deal beyond its posteriors: a ``bandits`` row."""
 
-    @property
-    def n(self) -> int: ...
-    @property
-    def number_of_success(self) -> int: ...
-    @property
-    def alpha(self) -> float: ...
-    @property
-    def beta(self) -> float: ...
-    @property
-    def prior_alpha(self) -> float: ...
-    @property
-    def prior_beta(self) -> float: ...
-    @property
-    def purchases(self) -> int: ...
     @property
     def log_value_sum(self) -> float: ...
     @property
