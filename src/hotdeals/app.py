@@ -6,6 +6,7 @@ need (state, auth, error mapping, the body limit) is ``hotdeals.http``, one floo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -26,6 +27,7 @@ from hotdeals.http.door import BodyTimeout
 from hotdeals.http.errors import install_error_handlers
 from hotdeals.http.request_log import ObserveRequests
 from hotdeals.http.state import AppState
+from hotdeals.http.upkeep import keep_partitions
 from hotdeals.web import errors as web_errors
 from hotdeals.web import routes as web_routes
 
@@ -53,7 +55,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upkeep = asyncio.create_task(keep_partitions(state))
         yield
+        upkeep.cancel()
         await state.learning.close()
         limiter = getattr(app.state, "rate_limits", None)  # created on first use
         if limiter is not None:

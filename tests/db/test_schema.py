@@ -13,6 +13,7 @@ from sqlalchemy import Engine, inspect
 from hotdeals.db.engine import make_engine
 from hotdeals.db.migrate import current_revision, head_revision, upgrade_to_head
 from hotdeals.db.models import Base
+from hotdeals.db.partitions import SCHEMA, is_partition_detail
 from tests.support.postgres import ThrowawayPostgres
 
 SPEC_COLUMNS = {
@@ -60,7 +61,14 @@ SPEC_NOT_NULL = {
 def schema_diff(engine: Engine) -> list[object]:
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_object": lambda item, _name, type_, _reflected, _to: (
+                    not is_partition_detail(item, type_)
+                ),
+            },
         )
         return list(compare_metadata(context, Base.metadata))
 
@@ -121,6 +129,6 @@ def test_the_specs_create_all_builds_the_same_schema(engine: Engine, empty_twin:
         assert {c["name"] for c in migrated.get_columns(table)} == {
             c["name"] for c in created.get_columns(table)
         }
-        assert sorted(map(repr, migrated.get_foreign_keys(table))) == sorted(
-            map(repr, created.get_foreign_keys(table))
-        )
+        # Less PostgreSQL's clones of a foreign key to the partitioned log onto its partitions.
+        own = [k for k in migrated.get_foreign_keys(table) if k["referred_schema"] != SCHEMA]
+        assert sorted(map(repr, own)) == sorted(map(repr, created.get_foreign_keys(table)))

@@ -315,7 +315,8 @@ def test_keys_cost_a_batch_one_statement_a_replay_an_undo_and_two_reads_no_key_n
     finally:
         event.remove(bind, "before_cursor_execute", note)
     assert sizes == [1, 3, 1, 3, 1]
-    counted = [("UPDATE", "bandits"), ("INSERT", "bandit_positions")]  # per deal, per slot
+    # Per deal; per slot and, in the same statement (its CTE), per hour (rollups).
+    counted = [("UPDATE", "bandits"), ("WITH", "bandit_positions")]
     plain = [("INSERT", "transactions"), *counted]
     keyed = [
         ("INSERT", "transactions"),

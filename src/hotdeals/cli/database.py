@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from hotdeals.cli.common import database, err, out, reports_errors
-from hotdeals.db.audit import find_mismatches, repair_counters
+from hotdeals.db.audit import find_mismatches, repair_counters, scan_log
 from hotdeals.db.engine import session_scope
 from hotdeals.db.migrate import upgrade_to_head
+from hotdeals.services.partitions import keep_partitions_ahead
 
 
 def register(app: typer.Typer) -> None:
@@ -19,12 +20,15 @@ def register(app: typer.Typer) -> None:
 
 @reports_errors
 def init_db() -> None:
-    """Create or upgrade the schema of the configured database (safe to run again).
+    """Create or upgrade the schema of the configured database (safe to run again); on
+    PostgreSQL also make the log's partitions ahead of its ids.
 
     Example: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/hotdeals hotdeals init-db
     """
     with database(schema=False) as (engine, _):
         upgrade_to_head(engine)
+        for table in keep_partitions_ahead(engine):
+            out.print(f"partition created: {table}")
         out.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
@@ -39,11 +43,12 @@ def db_check(
     Example: hotdeals db-check --repair
     """
     with database() as (_, sessions), session_scope(sessions) as session:
-        mismatches = find_mismatches(session)
+        totals = scan_log(session)  # the log is read once, for the check and the repair
+        mismatches = find_mismatches(session, totals=totals)
         if mismatches and repair:
-            changed = repair_counters(session)
+            changed = repair_counters(session, totals=totals)
             out.print(f"repaired {changed} row(s) from the transactions log")
-            mismatches = find_mismatches(session)
+            mismatches = find_mismatches(session, totals=totals)
     if mismatches:
         for mismatch in mismatches:
             err.print(f"MISMATCH {mismatch}", highlight=False)

@@ -9,9 +9,11 @@ are its rows of ``purchases``, and so are each impression's purchases and value;
 ``bandit_positions`` row counts its deal's impressions and first clicks in its
 slot (``position``), and a pair the log has must have its row; in a campaign with a half-life,
 each deal's discounted impressions and clicks are the log's events weighted by their age
-(:mod:`hotdeals.db.discounted`). ``hotdeals db-check`` reports every disagreement and
-``--repair`` rebuilds the counters; the hot path that keeps them exact is
-:mod:`hotdeals.db.counters`.
+(:mod:`hotdeals.db.discounted`); each ``deal_hours`` row counts its deal's impressions of its
+hour and what they led to (:mod:`hotdeals.db.rollup_audit`). ``hotdeals db-check`` reports
+every disagreement and ``--repair`` rebuilds the counters; the hot path that keeps them exact is
+:mod:`hotdeals.db.counters`. The log is read once for all of them (:func:`scan_log`: pass its
+totals to both functions), and once more for campaigns that forget.
 """
 
 from __future__ import annotations
@@ -19,21 +21,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, CursorResult, case, delete, func, insert, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hotdeals.db.discounted import discounted_mismatches, repair_discounted
-from hotdeals.db.models import Bandit, Project, Transaction
+from hotdeals.db.log_totals import LogTotals, scan_log
+from hotdeals.db.models import Bandit, Project
 from hotdeals.db.purchase_audit import (
     PURCHASE_SUMS,
     purchase_sums,
     repair_summaries,
     summary_mismatches,
 )
+from hotdeals.db.rollup_audit import hour_mismatches, repair_hours
 from hotdeals.db.service_tables import BanditPosition
 from hotdeals.db.types import utcnow
 
-__all__ = ["Mismatch", "find_mismatches", "repair_counters"]
+__all__ = ["LogTotals", "Mismatch", "find_mismatches", "repair_counters", "scan_log"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,62 +66,44 @@ def _differs(stored: float, expected: float) -> bool:
     return abs(stored - expected) > _TOLERANCE * max(1.0, abs(expected))
 
 
-def _clicked_as_int() -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((Transaction.clicked, 1), else_=0)), 0)
-
-
 def _expected_counters(
-    session: Session, project_ids: Sequence[int] | None
+    session: Session, project_ids: Sequence[int] | None, totals: LogTotals
 ) -> list[tuple[Bandit, dict[str, float]]]:
     """Each bandit with the counters its log and its own prior say it must have."""
-    log = (
-        select(
-            Transaction.bandit_id.label("bandit_id"),
-            func.count().label("n"),
-            _clicked_as_int().label("success"),
-        )
-        .group_by(Transaction.bandit_id)
-        .subquery()
-    )
     bought = purchase_sums().subquery()
     query = (
-        select(
-            Bandit,
-            func.coalesce(log.c.n, 0),
-            func.coalesce(log.c.success, 0),
-            Bandit.prior_alpha,
-            Bandit.prior_beta,
-            *(func.coalesce(bought.c[name], 0) for name in PURCHASE_SUMS),
-        )
-        .outerjoin(log, log.c.bandit_id == Bandit.bandit_id)
+        select(Bandit, *(func.coalesce(bought.c[name], 0) for name in PURCHASE_SUMS))
         .outerjoin(bought, bought.c.bandit_id == Bandit.bandit_id)
         .order_by(Bandit.bandit_id)
     )
     if project_ids is not None:
         query = query.where(Bandit.project_id.in_(project_ids))
-    return [
-        (
-            bandit,
-            {
-                "n": int(n),
-                "number_of_success": int(success),
-                "number_of_failures": int(n) - int(success),
-                "alpha": prior_alpha + int(success),
-                "beta": prior_beta + int(n) - int(success),
-                **{name: float(total) for name, total in zip(PURCHASE_SUMS, sums, strict=True)},
-            },
-        )
-        for bandit, n, success, prior_alpha, prior_beta, *sums in session.execute(query)
-    ]
+    expected = []
+    for bandit, *sums in session.execute(query):
+        n, success = totals.deals.get(bandit.bandit_id, (0, 0))
+        counters = {
+            "n": n,
+            "number_of_success": success,
+            "number_of_failures": n - success,
+            "alpha": bandit.prior_alpha + success,
+            "beta": bandit.prior_beta + n - success,
+            **{name: float(total) for name, total in zip(PURCHASE_SUMS, sums, strict=True)},
+        }
+        expected.append((bandit, counters))
+    return expected
 
 
-def find_mismatches(session: Session, project_ids: Sequence[int] | None = None) -> list[Mismatch]:
-    """Check every counter of the accounting against the transactions log.
+def find_mismatches(
+    session: Session, project_ids: Sequence[int] | None = None, totals: LogTotals | None = None
+) -> list[Mismatch]:
+    """Check every counter of the accounting against the transactions log (its ``totals``:
+    scanned here unless given).
 
-    Aggregates run in the database; only one row per bandit and per project comes back.
+    Aggregates run in the database; only one row per deal, slot, hour and project comes back.
     """
+    totals = totals if totals is not None else scan_log(session, project_ids)
     mismatches: list[Mismatch] = []
-    for bandit, expected in _expected_counters(session, project_ids):
+    for bandit, expected in _expected_counters(session, project_ids, totals):
         for column, want in expected.items():
             stored = float(getattr(bandit, column))
             if _differs(stored, want):
@@ -132,7 +118,12 @@ def find_mismatches(session: Session, project_ids: Sequence[int] | None = None) 
     )
     if project_ids is not None:
         projects = projects.where(Project.project_id.in_(project_ids))
-    mismatches += _slot_mismatches(session, project_ids)
+    mismatches += _slot_mismatches(session, project_ids, totals)
+    names = _names(session)
+    mismatches += [
+        Mismatch("deal_hours", b, f"{names.get(b, '?')} at {hour:%Y-%m-%d %H:00} UTC", c, s, e)
+        for b, hour, c, s, e in hour_mismatches(session, project_ids, totals)
+    ]
     mismatches += [
         Mismatch("transactions", transaction_id, "impression", column, stored, expected)
         for transaction_id, column, stored, expected in summary_mismatches(session, project_ids)
@@ -158,17 +149,22 @@ def find_mismatches(session: Session, project_ids: Sequence[int] | None = None) 
     return mismatches
 
 
-def repair_counters(session: Session, project_ids: Sequence[int] | None = None) -> int:
-    """Rebuild every counter from the log (``db-check --repair``); return how many rows changed.
+def repair_counters(
+    session: Session, project_ids: Sequence[int] | None = None, totals: LogTotals | None = None
+) -> int:
+    """Rebuild every counter from the log (``db-check --repair``; its ``totals``: scanned here
+    unless given); return how many rows changed.
 
     Bandits are written in id order like every other counter update, so a repair running beside
     live traffic cannot deadlock with it; the caller should still repair in a quiet moment,
     since impressions logged during the repair's own transaction are not seen by it.
     """
-    changed = _repair_slots(session, project_ids)
+    totals = totals if totals is not None else scan_log(session, project_ids)
+    changed = _repair_slots(session, project_ids, totals)
+    changed += repair_hours(session, project_ids, totals)
     changed += repair_summaries(session, project_ids)
     changed += repair_discounted(session, project_ids, utcnow().timestamp())
-    for bandit, values in _expected_counters(session, project_ids):
+    for bandit, values in _expected_counters(session, project_ids, totals):
         if any(_differs(float(getattr(bandit, c)), v) for c, v in values.items()):
             session.execute(
                 update(Bandit).where(Bandit.bandit_id == bandit.bandit_id).values(values)
@@ -191,20 +187,15 @@ def repair_counters(session: Session, project_ids: Sequence[int] | None = None) 
     return changed
 
 
+def _names(session: Session) -> dict[int, str]:
+    rows = session.execute(select(Bandit.bandit_id, Bandit.bandit_name)).all()
+    return {int(row.bandit_id): str(row.bandit_name) for row in rows}
+
+
 def _slot_counts(
-    session: Session, project_ids: Sequence[int] | None
+    session: Session, project_ids: Sequence[int] | None, totals: LogTotals
 ) -> tuple[dict[tuple[int, int], tuple[int, int]], dict[tuple[int, int], tuple[int, int]]]:
     """Per ``(bandit_id, position)``: (impressions, clicks) as the log says and as stored."""
-    logged = (
-        select(
-            Transaction.bandit_id,
-            Transaction.position,
-            func.count(),
-            _clicked_as_int(),
-        )
-        .where(Transaction.position.is_not(None))
-        .group_by(Transaction.bandit_id, Transaction.position)
-    )
     stored = select(
         BanditPosition.bandit_id,
         BanditPosition.position,
@@ -212,18 +203,18 @@ def _slot_counts(
         BanditPosition.clicks,
     )
     if project_ids is not None:
-        logged = logged.where(Transaction.project_id.in_(project_ids))
         stored = stored.join(Bandit, Bandit.bandit_id == BanditPosition.bandit_id).where(
             Bandit.project_id.in_(project_ids)
         )
-    want = {(b, p): (int(n), int(c)) for b, p, n, c in session.execute(logged) if p is not None}
     have = {(b, p): (int(n), int(c)) for b, p, n, c in session.execute(stored)}
-    return want, have
+    return totals.slots, have
 
 
-def _slot_mismatches(session: Session, project_ids: Sequence[int] | None) -> list[Mismatch]:
-    want, have = _slot_counts(session, project_ids)
-    names = dict(session.execute(select(Bandit.bandit_id, Bandit.bandit_name)).all())
+def _slot_mismatches(
+    session: Session, project_ids: Sequence[int] | None, totals: LogTotals
+) -> list[Mismatch]:
+    want, have = _slot_counts(session, project_ids, totals)
+    names = _names(session)
     found = []
     for bandit_id, position in sorted(set(want) | set(have)):
         expected = want.get((bandit_id, position), (0, 0))
@@ -235,9 +226,9 @@ def _slot_mismatches(session: Session, project_ids: Sequence[int] | None) -> lis
     return found
 
 
-def _repair_slots(session: Session, project_ids: Sequence[int] | None) -> int:
+def _repair_slots(session: Session, project_ids: Sequence[int] | None, totals: LogTotals) -> int:
     """Rewrite every deal-slot row that disagrees with the log; return how many changed."""
-    want, have = _slot_counts(session, project_ids)
+    want, have = _slot_counts(session, project_ids, totals)
     wrong = sorted(pair for pair in set(want) | set(have) if want.get(pair) != have.get(pair))
     for bandit_id, position in wrong:
         session.execute(

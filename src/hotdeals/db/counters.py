@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from hotdeals.db.discounted import EventTimes, apply_discounted
 from hotdeals.db.models import Base, Project, Transaction
-from hotdeals.db.slot_counters import Slot, apply_slot_counts
+from hotdeals.db.rollups import HourCounts, apply_counts_by_slot_and_hour, hour_of
+from hotdeals.db.slot_counters import Slot
 from hotdeals.db.types import utcnow
 from hotdeals.errors import TransactionNotFound
 from hotdeals.vocabulary import ProjectStatus
@@ -49,6 +50,7 @@ class ClickOutcome:
     project_id: int
     already_recorded: bool
     position: int | None = None
+    shown_at: datetime | None = None  # the impression's time: its rollup hour
 
 
 def log_impressions(
@@ -70,9 +72,10 @@ def count_events(
     now: datetime,
 ) -> dict[int, BanditState]:
     """Count logged impressions and first clicks everywhere they are counted: the deals' exact
-    counters, their slots' and, in campaigns that forget, their discounted state. Impressions
-    without a timestamp and the first clicks are taken to happen at ``now`` (as they were
-    logged). Returns whether each touched deal may still be shown (:func:`apply_counts`)."""
+    counters, their slots', their hours' rollups and, in campaigns that forget, their discounted
+    state. Impressions without a timestamp and the first clicks are taken to happen at ``now``
+    (as they were logged). Returns whether each touched deal may still be shown
+    (:func:`apply_counts`)."""
     clicked = first_clicks(outcomes)
     states = apply_counts(session, shown=Counter(i.bandit_id for i in impressions), clicked=clicked)
     forgetting = {b: s.half_life_hours for b, s in states.items() if s.half_life_hours}
@@ -86,8 +89,35 @@ def count_events(
             if b in forgetting:
                 times.clicked[b].extend([at] * count)
         apply_discounted(session, forgetting, times)
-    apply_slot_counts(session, shown=shown_slots(impressions), clicked=first_slot_clicks(outcomes))
+    apply_counts_by_slot_and_hour(
+        session,
+        shown_slots(impressions),
+        first_slot_clicks(outcomes),
+        hour_counts(impressions, outcomes, now),
+    )
     return states
+
+
+def hour_counts(
+    impressions: Sequence[Impression], outcomes: Sequence[ClickOutcome | None], now: datetime
+) -> HourCounts:
+    """Impressions and first clicks per deal and hour of the impression (``now`` when the
+    impression has no time of its own, as it is logged)."""
+    counts = HourCounts()
+    hours = {now: hour_of(now)}  # a batch's impressions share its time: one conversion
+
+    def hour(at: datetime | None) -> datetime:
+        at = at or now
+        if at not in hours:
+            hours[at] = hour_of(at)
+        return hours[at]
+
+    for i in impressions:
+        counts.impressions[(i.bandit_id, i.project_id, hour(i.timestamp))] += 1
+    for o in outcomes:
+        if o is not None and not o.already_recorded:
+            counts.clicks[(o.bandit_id, o.project_id, hour(o.shown_at))] += 1
+    return counts
 
 
 def shown_slots(impressions: Sequence[Impression]) -> Counter[Slot]:
@@ -252,6 +282,7 @@ def mark_clicked(
                 Transaction.bandit_id,
                 Transaction.project_id,
                 Transaction.position,
+                Transaction.timestamp,
             )
         )
     }
@@ -265,6 +296,7 @@ def mark_clicked(
                     Transaction.bandit_id,
                     Transaction.project_id,
                     Transaction.position,
+                    Transaction.timestamp,
                 ).where(Transaction.transaction_id.in_(others))
             )
         }
@@ -281,6 +313,8 @@ def mark_clicked(
         new = transaction_id in won and transaction_id not in first_seen
         first_seen.add(transaction_id)
         outcomes.append(
-            ClickOutcome(transaction_id, row.bandit_id, row.project_id, not new, row.position)
+            ClickOutcome(
+                transaction_id, row.bandit_id, row.project_id, not new, row.position, row.timestamp
+            )
         )
     return outcomes

@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, text, union, update
 from sqlalchemy.orm import Session
 
-from hotdeals.db.models import Transaction
+from hotdeals.db.models import PURCHASED, Transaction
 from hotdeals.db.service_tables import Purchase
 
 __all__ = ["PURCHASE_SUMS", "purchase_sums", "repair_summaries", "summary_mismatches"]
@@ -38,7 +38,10 @@ def purchase_sums() -> Select[int, int, Decimal, Any, Any]:
 def _summaries(
     session: Session, project_ids: Sequence[int] | None
 ) -> Iterator[tuple[int, int, Decimal, int, Decimal]]:
-    """Impressions whose stored purchases or value disagree with the log: id, stored, logged."""
+    """Impressions whose stored purchases or value disagree with the log: id, stored, logged.
+
+    Only impressions that claim a purchase (the partial index ``ix_transactions_purchased``)
+    or have one logged can disagree: the log of impressions is not scanned."""
     logged = (
         select(
             Purchase.transaction_id.label("transaction_id"),
@@ -59,7 +62,15 @@ def _summaries(
             value,
         )
         .outerjoin(logged, logged.c.transaction_id == Transaction.transaction_id)
-        .where(or_(Transaction.purchases != count, Transaction.purchase_value != value))
+        .where(
+            Transaction.transaction_id.in_(
+                union(
+                    select(Transaction.transaction_id).where(text(PURCHASED)),
+                    select(Purchase.transaction_id),
+                )
+            ),
+            or_(Transaction.purchases != count, Transaction.purchase_value != value),
+        )
         .order_by(Transaction.transaction_id)
     )
     if project_ids is not None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from hotdeals.db.counters import count_events, mark_clicked
 from hotdeals.db.models import Bandit, Transaction
+from hotdeals.db.rollups import HourCounts, apply_hour_counts, hour_of
 from hotdeals.db.service_tables import Purchase
 from hotdeals.errors import TransactionNotFound
 
@@ -60,7 +61,12 @@ def record_purchase(
     :class:`TransactionNotFound` when the impression does not exist (nothing written).
     """
     impression = session.execute(
-        select(Transaction.bandit_id, Transaction.project_id, Transaction.clicked)
+        select(
+            Transaction.bandit_id,
+            Transaction.project_id,
+            Transaction.clicked,
+            Transaction.timestamp,
+        )
         .where(Transaction.transaction_id == transaction_id)
         .with_for_update()
     ).one_or_none()
@@ -107,6 +113,11 @@ def record_purchase(
             log_value_square_sum=Bandit.log_value_square_sum + log_value * log_value,
         )
     )
+    counts = HourCounts()
+    counts.purchase(
+        (impression.bandit_id, impression.project_id, hour_of(impression.timestamp)), event.value
+    )
+    apply_hour_counts(session, counts)
     return PurchaseOutcome(
         transaction_id,
         impression.bandit_id,

@@ -1,4 +1,4 @@
-"""The service's tables beside the founding spec's: slot counters, rank keys and purchases.
+"""The service's tables beside the founding spec's: slot counters, rank keys, purchases, rollups.
 
 Not part of the spec (``hotdeals.db.models`` holds its four tables); importing ``hotdeals.db``
 registers these too, so the metadata, the migrations' check and every query see one schema.
@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -99,3 +100,39 @@ class Purchase(Base):
     value: Mapped[Decimal] = mapped_column(Numeric(VALUE_DIGITS, PRICE_DECIMALS), nullable=False)
     quantity: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     purchased_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class DealHour(Base):
+    """One deal's impressions of one UTC hour and what they led to: the rollup analytics read.
+
+    Not part of the founding spec: kept in the same transactions as the counters (one upsert per
+    touched deal-hour per batch, :mod:`hotdeals.db.rollups`), so that ``/stats``, ``/timeseries``
+    and the dashboard read rows per deal and hour, never the log. Clicks and purchases count in
+    the hour of the impression they followed, as the log's own per-hour grouping does (a chart's
+    CTR per hour is then the CTR of that hour's impressions). ``hotdeals db-check`` verifies the
+    rows against the log and ``--repair`` rebuilds them.
+    """
+
+    __tablename__ = "deal_hours"
+    __table_args__ = (
+        Index("ix_deal_hours_project_id_hour", "project_id", "hour"),
+        CheckConstraint("impressions >= 0", name="impressions_non_negative"),
+        # As on bandit_positions: an upsert's proposed row of clicks alone is checked first.
+        CheckConstraint("clicks >= 0", name="clicks_non_negative"),
+        CheckConstraint("purchases >= 0", name="purchases_non_negative"),
+        CheckConstraint("purchase_value >= 0", name="purchase_value_non_negative"),
+    )
+
+    bandit_id: Mapped[int] = mapped_column(
+        ForeignKey("bandits.bandit_id", ondelete="RESTRICT"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.project_id", ondelete="RESTRICT"), nullable=False
+    )
+    impressions: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    purchases: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    purchase_value: Mapped[Decimal] = mapped_column(
+        Numeric(VALUE_DIGITS, PRICE_DECIMALS), nullable=False, default=Decimal(0)
+    )

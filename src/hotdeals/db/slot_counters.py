@@ -52,21 +52,24 @@ def apply_slot_counts(
     if not pairs:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            _UNNEST_UPSERT,
-            {
-                "bandit_ids": [b for b, _ in pairs],
-                "positions": [p for _, p in pairs],
-                "impressions": [shown[s] for s in pairs],
-                "clicks": [clicked[s] for s in pairs],
-            },
-        )
+        session.execute(UNNEST_UPSERT, unnest_params(shown, clicked))
         return
     rows = [
         {"bandit_id": b, "position": p, "impressions": shown[(b, p)], "clicks": clicked[(b, p)]}
         for b, p in pairs
     ]
     session.execute(_SQLITE_UPSERT, rows)
+
+
+def unnest_params(shown: Counter[Slot], clicked: Counter[Slot]) -> dict[str, list[int]]:
+    """:data:`UNNEST_UPSERT`'s parameters: the touched pairs as four arrays (maybe empty)."""
+    pairs = sorted(set(shown) | set(clicked))
+    return {
+        "bandit_ids": [b for b, _ in pairs],
+        "positions": [p for _, p in pairs],
+        "impressions": [shown[s] for s in pairs],
+        "clicks": [clicked[s] for s in pairs],
+    }
 
 
 def _adding(statement: postgresql.Insert | sqlite.Insert) -> Any:
@@ -92,9 +95,10 @@ _PAIRS = (
     .table_valued(*_COLUMNS)
     .render_derived(name="pairs")
 )
-_UNNEST_UPSERT = _adding(
+UNNEST_UPSERT = _adding(
     postgresql.insert(BANDIT_POSITIONS).from_select(list(_COLUMNS), select(*_PAIRS.c))
 )
+"""PostgreSQL's upsert of any number of pairs in one statement (:func:`unnest_params`)."""
 _SQLITE_UPSERT = _adding(sqlite.insert(BANDIT_POSITIONS))
 
 
