@@ -9,12 +9,16 @@ import csv
 import io
 import itertools
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
+from hotdeals.db.audit import repair_counters
+from hotdeals.db.engine import make_session_factory
 from hotdeals.db.models import Transaction
+from hotdeals.services.series import time_series
 from tests.factories import ADMIN, post_project
 
 
@@ -133,15 +137,9 @@ def test_a_deactivated_deal_has_no_prob_best(client: TestClient) -> None:
 def test_time_series_buckets_by_hour_and_day(client: TestClient, engine: Engine) -> None:
     pid = post_project(client, deals=1)["project_id"]
     shown = [rank(client, pid, "v-series")[0] for _ in range(3)]
-    ids = [deal["transaction_id"] for deal in shown]
     click(client, shown[0])
     yesterday = datetime(2026, 11, 29, 13, 45, tzinfo=UTC)
-    with engine.begin() as connection:
-        connection.execute(
-            update(Transaction)
-            .where(Transaction.transaction_id == ids[2])
-            .values(timestamp=yesterday)
-        )
+    shown_at(engine, [shown[2]], yesterday)
     hourly = client.get(f"/api/projects/{pid}/timeseries?bucket=hour", headers=ADMIN).json()
     first = hourly["points"][0]
     assert first["bucket_start"] == "2026-11-29T13:00:00Z"
@@ -155,6 +153,101 @@ def test_time_series_buckets_by_hour_and_day(client: TestClient, engine: Engine)
     assert (
         client.get(f"/api/projects/{pid}/timeseries?bucket=week", headers=ADMIN).status_code == 422
     )
+
+
+def buy(client: TestClient, deal: dict[str, Any], value: str, order_id: str) -> None:
+    """The shop's backend reports a purchase on an impression (admin, by transaction id)."""
+    answer = client.post(
+        f"/api/transactions/{deal['transaction_id']}/purchase",
+        json={"value": value, "order_id": order_id},
+        headers=ADMIN,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["already_recorded"] is False
+
+
+def shown_at(engine: Engine, deals: list[dict[str, Any]], moment: datetime) -> None:
+    """Move a page's impressions to ``moment``, as if the page had been shown then: history
+    rewritten in SQL, then its rollups rebuilt from the log as ``db-check --repair`` does."""
+    ids = [deal["transaction_id"] for deal in deals]
+    with make_session_factory(engine).begin() as session:
+        session.execute(
+            update(Transaction).where(Transaction.transaction_id.in_(ids)).values(timestamp=moment)
+        )
+        repair_counters(session)
+
+
+def test_time_series_carry_purchases_in_the_bucket_the_deal_was_shown(
+    client: TestClient, engine: Engine
+) -> None:
+    project = post_project(client, deals=2)
+    pid = project["project_id"]
+    fig, kiwi = (deal["bandit_id"] for deal in project["bandits"])
+    pages = [
+        {deal["bandit_id"]: deal for deal in rank(client, pid, "v-revenue", k=2)} for _ in range(3)
+    ]
+    sunday, monday = (
+        datetime(2026, 11, 29, 13, 45, tzinfo=UTC),
+        datetime(2026, 11, 30, 8, tzinfo=UTC),
+    )
+    shown_at(engine, list(pages[0].values()), sunday)
+    shown_at(engine, list(pages[1].values()), monday + timedelta(minutes=5))
+    shown_at(engine, list(pages[2].values()), monday + timedelta(minutes=50))
+    # Reported now, a day or more after the impressions: each counts in its impression's hour.
+    # 0.10 + 0.20 is not 0.30 in binary floating point; the series' sums are exact.
+    buy(client, pages[0][fig], "0.10", "A-1")
+    buy(client, pages[0][fig], "0.20", "A-2")
+    buy(client, pages[1][fig], "19.99", "A-3")
+    buy(client, pages[2][fig], "0.01", "A-4")
+    buy(client, pages[2][kiwi], "1234.56", "A-5")
+
+    def points(bucket: str) -> list[tuple[str, int, int, int, int, str]]:
+        answer = client.get(f"/api/projects/{pid}/timeseries?bucket={bucket}", headers=ADMIN)
+        assert answer.status_code == 200, answer.text
+        return [
+            (
+                p["bucket_start"],
+                p["bandit_id"],
+                p["impressions"],
+                p["clicks"],
+                p["purchases"],
+                p["purchase_value"],
+            )
+            for p in answer.json()["points"]
+        ]
+
+    # A purchase implies its impression's click; two orders on one impression are two purchases.
+    assert points("hour") == [
+        ("2026-11-29T13:00:00Z", fig, 1, 1, 2, "0.30"),
+        ("2026-11-29T13:00:00Z", kiwi, 1, 0, 0, "0.00"),
+        ("2026-11-30T08:00:00Z", fig, 2, 2, 2, "20.00"),
+        ("2026-11-30T08:00:00Z", kiwi, 2, 1, 1, "1234.56"),
+    ]
+    assert points("day") == [
+        ("2026-11-29T00:00:00Z", fig, 1, 1, 2, "0.30"),
+        ("2026-11-29T00:00:00Z", kiwi, 1, 0, 0, "0.00"),
+        ("2026-11-30T00:00:00Z", fig, 2, 2, 2, "20.00"),
+        ("2026-11-30T00:00:00Z", kiwi, 2, 1, 1, "1234.56"),
+    ]
+    with make_session_factory(engine)() as session:  # the service's own figures are Decimals
+        values = [(p.bandit_id, p.purchase_value) for p in time_series(session, pid, "day")]
+    assert values == [
+        (fig, Decimal("0.30")),
+        (kiwi, Decimal("0.00")),
+        (fig, Decimal("20.00")),
+        (kiwi, Decimal("1234.56")),
+    ]
+    assert all(type(value) is Decimal for _, value in values)
+
+
+def test_the_time_series_fields_are_documented(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    point = schemas["SeriesPointOut"]["properties"]
+    assert {"purchases", "purchase_value"} <= point.keys()
+    assert "shown" in point["purchases"]["description"]
+    assert "currency" in point["purchase_value"]["description"]
+    example = schemas["TimeSeriesOut"]["examples"][0]["points"][0]
+    assert set(example) == set(point)
 
 
 def test_csv_export_streams_every_impression(client: TestClient) -> None:

@@ -120,6 +120,38 @@ def test_create_rank_by_visitor_and_click_by_token(
     assert anonymous.click(strawberries.click_token).already_recorded  # a retry counts nothing
 
 
+def test_purchases_by_token_and_by_id_with_the_campaigns_objective(
+    admin: HotDealsClient, anonymous: HotDealsClient
+) -> None:
+    project = admin.create_project("Baskets", deals=DEALS, slots=3, objective="revenue")
+    assert project.objective == "revenue"
+    ranking = anonymous.rank(project.project_id, visitor_id="v-client-buy", k=3)
+    by_name = {d.bandit_name: d for d in ranking.deals}
+    coffee = by_name["Coffee beans -25%"]
+
+    bought = anonymous.purchase(coffee.click_token, Decimal("15.98"), quantity=2, order_id="A-1")
+    assert (bought.transaction_id, bought.bandit_id) == (coffee.transaction_id, coffee.bandit_id)
+    assert (bought.already_recorded, bought.click_implied) == (False, True)
+    assert (bought.purchases, bought.purchase_value) == (1, Decimal("15.98"))
+    again = anonymous.purchase(coffee.click_token, "15.98", quantity=2, order_id="A-1")
+    assert (again.already_recorded, again.purchases) == (True, 1)
+    with pytest.raises(BadRequest) as over:  # the open endpoint: at most price x quantity
+        anonymous.purchase(coffee.click_token, "8.00")
+    assert over.value.status_code == 400
+
+    tomatoes = by_name["Tomatoes -30%"]  # no price: only the shop's backend may report a value
+    with pytest.raises(Unauthorized):
+        anonymous.purchase_by_id(tomatoes.transaction_id, "2.50")
+    backend = admin.purchase_by_id(tomatoes.transaction_id, "2.50", order_id="B-7")
+    assert (backend.purchases, backend.purchase_value, backend.click_implied) == (
+        1,
+        Decimal("2.50"),
+        True,
+    )
+    switched = admin.update_project(project.project_id, objective="purchase")
+    assert switched.objective == "purchase"
+
+
 def test_click_by_id_needs_the_admin_token(
     admin: HotDealsClient, anonymous: HotDealsClient
 ) -> None:

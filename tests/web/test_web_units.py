@@ -18,9 +18,10 @@ from hotdeals.config import Settings
 from hotdeals.errors import DuplicateEmail
 from hotdeals.http.state import AppState
 from hotdeals.services import users
-from hotdeals.services.analytics import DealStats, ProjectStats, SeriesPoint, Winner
+from hotdeals.services.analytics import DealStats, ProjectStats, Winner
 from hotdeals.services.decisions import Condition, Decision, ForecastView, UpliftView
 from hotdeals.services.purchase_stats import PurchaseFigures
+from hotdeals.services.series import SeriesPoint
 from hotdeals.vocabulary import (
     DEFAULT_MAX_RELATIVE_LOSS,
     DEFAULT_MIN_PROB_BEST,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PurchaseFiguresOut(BaseModel):
@@ -135,13 +136,53 @@ class StatsOut(BaseModel):
 
 
 class SeriesPointOut(BaseModel):
-    bucket_start: datetime
+    """One deal in one UTC bucket; a deal without an impression in a bucket has no point."""
+
+    bucket_start: datetime = Field(description="the bucket's first instant, UTC")
     bandit_id: int
-    impressions: int
-    clicks: int
+    impressions: int = Field(description="impressions logged in the bucket")
+    clicks: int = Field(description="clicks on those impressions (whenever they came)")
+    purchases: int = Field(
+        description="purchases reported on those impressions, whenever they came: bucketed by "
+        "the hour the deal was shown, not by the checkout's"
+    )
+    purchase_value: Decimal = Field(
+        description="their total value, a decimal string in the campaign's currency (revenue "
+        "attributed to the bucket in which the deal was shown)",
+        examples=["12.47"],
+    )
 
 
 class TimeSeriesOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 3,
+                    "bucket": "hour",
+                    "points": [
+                        {
+                            "bucket_start": "2026-12-07T09:00:00Z",
+                            "bandit_id": 7,
+                            "impressions": 412,
+                            "clicks": 23,
+                            "purchases": 5,
+                            "purchase_value": "17.45",
+                        },
+                        {
+                            "bucket_start": "2026-12-07T09:00:00Z",
+                            "bandit_id": 8,
+                            "impressions": 398,
+                            "clicks": 9,
+                            "purchases": 0,
+                            "purchase_value": "0.00",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     project_id: int
     bucket: Literal["hour", "day"]
-    points: list[SeriesPointOut]
+    points: list[SeriesPointOut] = Field(description="oldest bucket first, then by bandit_id")

@@ -23,11 +23,13 @@ from hotdeals.client.models import (
     Deal,
     DealChanges,
     NewDeal,
+    Objective,
     Page,
     Project,
     ProjectChanges,
     ProjectDetail,
     ProjectStatus,
+    Purchase,
     Ranking,
     Stats,
     TimeSeries,
@@ -140,6 +142,36 @@ def click_by_id(transaction_id: int) -> Call[Click]:
     return Call("POST", f"/api/transactions/{transaction_id}/click", _reader(Click))
 
 
+def purchase(
+    token: str,
+    value: Decimal | str,
+    *,
+    quantity: int | None = None,
+    currency: str | None = None,
+    order_id: str | None = None,
+) -> Call[Purchase]:
+    """Report a purchase with a ranked deal's ``click_token`` (open): ``value`` is the total in
+    the campaign's currency, at most the deal's price x ``quantity``. Once per ``order_id`` (or
+    once per impression without one); implies the click."""
+    body = _given(value=str(value), quantity=quantity, currency=currency, order_id=order_id)
+    return Call("POST", "/api/purchases", _reader(Purchase), {"token": token, **body})
+
+
+def purchase_by_id(
+    transaction_id: int,
+    value: Decimal | str,
+    *,
+    quantity: int | None = None,
+    currency: str | None = None,
+    order_id: str | None = None,
+) -> Call[Purchase]:
+    """Report a purchase by the impression's ``transaction_id`` (admin: the shop's backend);
+    any positive value, idempotent like :func:`purchase`."""
+    body = _given(value=str(value), quantity=quantity, currency=currency, order_id=order_id)
+    path = f"/api/transactions/{transaction_id}/purchase"
+    return Call("POST", path, _reader(Purchase), body)
+
+
 def current_project() -> Call[CurrentProject]:
     """The campaign a page shows when it names none (open);
     :class:`~hotdeals.client.errors.NotFound` when none runs."""
@@ -162,6 +194,7 @@ def create_project(
     prior_beta: float | None = None,
     min_prob_best: float | None = None,
     min_impressions: int | None = None,
+    objective: Objective | None = None,
 ) -> Call[ProjectDetail]:
     """A running campaign with these deals (a name or a :class:`NewDeal` each). Omitted
     settings take the server's defaults (Thompson sampling, 3 slots, EUR, ...)."""
@@ -176,6 +209,7 @@ def create_project(
         prior_beta=prior_beta,
         min_prob_best=min_prob_best,
         min_impressions=min_impressions,
+        objective=objective,
     )
     body["bandits"] = [_deal(deal) for deal in deals]
     return Call("POST", "/api/projects", _reader(ProjectDetail), body)

@@ -1,24 +1,23 @@
-"""What the analyst sees: per-deal statistics, the winner, and traffic over time.
+"""What the analyst sees: per-deal statistics and the winner (traffic over time: :mod:`.series`).
 
-Aggregation happens in the database (counters on ``bandits``, GROUP BY on ``transactions``);
-only one row per deal, or per deal and time bucket, ever reaches Python.
+Everything is read from counters and rollups (``bandits``, ``bandit_positions``, ``deal_hours``):
+one row per deal, whatever the size of the log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotdeals.bandit import arm_statistics, credible_interval, posterior_mean
 from hotdeals.db.discounted import seen_at
-from hotdeals.db.models import Bandit, Project, Transaction
+from hotdeals.db.models import Bandit, Project
 from hotdeals.db.types import utcnow
 from hotdeals.services.decisions import Decision, ForecastCache, Reading, build_decision
 from hotdeals.services.judging import judge
@@ -26,10 +25,9 @@ from hotdeals.services.posteriors import recent, slotted
 from hotdeals.services.projects import require_project
 from hotdeals.services.purchase_stats import PurchaseFigures, purchase_figures
 from hotdeals.services.schedules import project_status
+from hotdeals.services.series import last_day_impressions
 from hotdeals.services.slot_effects import SlotEffects, slot_effects
 from hotdeals.vocabulary import Objective
-
-Bucket = Literal["hour", "day"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +110,7 @@ def project_stats(
     """
     now = now or utcnow()
     project = require_project(session, project_id)
-    recent = dict(
-        session.execute(
-            select(Transaction.bandit_id, func.count())
-            .where(
-                Transaction.project_id == project_id,
-                Transaction.timestamp >= now - timedelta(hours=24),
-            )
-            .group_by(Transaction.bandit_id)
-        ).all()
-    )
+    recent = last_day_impressions(session, project_id, now)
     total_recent = sum(recent.values())
     arms = session.scalars(
         select(Bandit).where(Bandit.project_id == project_id).order_by(Bandit.bandit_id)
@@ -264,55 +253,3 @@ def _chosen_winner(
         )
         chance = float(figures.prob_best[int(compared[:index].sum())])
     return Winner(arms[index].bandit_id, arms[index].bandit_name, chance, chosen=True)
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesPoint:
-    bucket_start: datetime
-    bandit_id: int
-    impressions: int
-    clicks: int
-
-
-def _bucket_expression(dialect: str, bucket: Bucket) -> ColumnElement[str]:
-    if dialect == "postgresql":
-        return func.to_char(
-            func.date_trunc(bucket, func.timezone("UTC", Transaction.timestamp)),
-            "YYYY-MM-DD HH24:MI:SS",
-        )
-    pattern = "%Y-%m-%d %H:00:00" if bucket == "hour" else "%Y-%m-%d 00:00:00"
-    return func.strftime(pattern, Transaction.timestamp)
-
-
-def time_series(
-    session: Session,
-    project_id: int,
-    bucket: Bucket = "hour",
-    *,
-    since: datetime | None = None,
-) -> list[SeriesPoint]:
-    """Impressions and clicks per deal per hour or day (UTC), oldest first."""
-    require_project(session, project_id)
-    start = _bucket_expression(session.get_bind().dialect.name, bucket).label("bucket_start")
-    query = (
-        select(
-            start,
-            Transaction.bandit_id,
-            func.count().label("impressions"),
-            func.sum(case((Transaction.clicked, 1), else_=0)).label("clicks"),
-        )
-        .where(Transaction.project_id == project_id)
-        .group_by(start, Transaction.bandit_id)
-        .order_by(start, Transaction.bandit_id)
-    )
-    if since is not None:
-        query = query.where(Transaction.timestamp >= since)
-    return [
-        SeriesPoint(
-            datetime.fromisoformat(row.bucket_start + "+00:00"),
-            row.bandit_id,
-            int(row.impressions),
-            int(row.clicks),
-        )
-        for row in session.execute(query)
-    ]

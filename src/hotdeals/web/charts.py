@@ -1,7 +1,7 @@
 """The project page's charts: one colour per deal, aligned time buckets, and Plotly figures.
 
 The services give the numbers (:func:`hotdeals.services.analytics.project_stats` and
-:func:`~hotdeals.services.analytics.time_series`); this module draws them as Plotly figures
+:func:`~hotdeals.services.series.time_series`); this module draws them as Plotly figures
 (plain dicts the browser hands to ``Plotly.react``), the same for the HTML and the refresh.
 Keeping the figures here, not in JavaScript, lets the unit tests check every series without a
 browser and keeps the page's script a few lines of glue.
@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from scipy import stats as scipy_stats
 
 from hotdeals.db.models import Bandit
-from hotdeals.services.analytics import DealStats, ProjectStats, SeriesPoint
+from hotdeals.services.analytics import DealStats, ProjectStats
+from hotdeals.services.series import SeriesPoint
 from hotdeals.web.rendering import fmt_interval, fmt_pct
 
 # Okabe & Ito's palette, safe for the common colour-vision deficiencies; yellow comes last
@@ -31,6 +33,8 @@ DENSITY_POINTS = 201
 MAX_HOURLY_BUCKETS = 72  # beyond three days of hours, "auto" switches to days
 
 CHART_IDS = ("chart-ctr", "chart-posterior", "chart-allocation", "chart-clicks")
+# Drawn only for a campaign that has a purchase or ranks by one (:func:`figures`).
+REVENUE_CHART_ID = "chart-revenue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +59,16 @@ def styles(bandit_ids: Sequence[int]) -> dict[int, Style]:
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """Impressions, clicks and the share of impressions per deal, aligned on the same buckets."""
+    """Impressions, clicks, the share of impressions, purchases and their value (exact, in the
+    campaign's currency) per deal, aligned on the same buckets."""
 
     bucket: str
     buckets: list[str]
     impressions: dict[int, list[int]]
     clicks: dict[int, list[int]]
     share: dict[int, list[float]]
+    purchases: dict[int, list[int]]
+    revenue: dict[int, list[Decimal]]
 
 
 def bucket_label(moment: datetime) -> str:
@@ -76,16 +83,22 @@ def align(points: Sequence[SeriesPoint], bandit_ids: Sequence[int], bucket: str)
     index = {start: i for i, start in enumerate(starts)}
     impressions = {b: [0] * len(starts) for b in bandit_ids}
     clicks = {b: [0] * len(starts) for b in bandit_ids}
+    purchases = {b: [0] * len(starts) for b in bandit_ids}
+    revenue = {b: [Decimal("0.00")] * len(starts) for b in bandit_ids}
     for p in points:
         if p.bandit_id in impressions:
-            impressions[p.bandit_id][index[p.bucket_start]] += p.impressions
-            clicks[p.bandit_id][index[p.bucket_start]] += p.clicks
+            at = index[p.bucket_start]
+            impressions[p.bandit_id][at] += p.impressions
+            clicks[p.bandit_id][at] += p.clicks
+            purchases[p.bandit_id][at] += p.purchases
+            revenue[p.bandit_id][at] += p.purchase_value
     per_bucket = [sum(column) for column in zip(*impressions.values(), strict=True)] or []
     share = {
         b: [round(n / total, 6) if total else 0.0 for n, total in zip(row, per_bucket, strict=True)]
         for b, row in impressions.items()
     }
-    return Series(bucket, [bucket_label(s) for s in starts], impressions, clicks, share)
+    labels = [bucket_label(s) for s in starts]
+    return Series(bucket, labels, impressions, clicks, share, purchases, revenue)
 
 
 def hourly_is_too_fine(points: Sequence[SeriesPoint]) -> bool:
@@ -256,6 +269,42 @@ def clicks_figure(
     return {"data": data, "layout": layout}
 
 
+def money(amount: Decimal) -> float:
+    """An exact amount as the number Plotly plots (cents survive: at most 14 digits)."""
+    return float(amount)
+
+
+def revenue_figure(
+    series: Series, names: dict[int, str], palette: dict[int, Style], currency: str
+) -> dict[str, Any]:
+    """Stacked bars: the value of the purchases per bucket, split by deal, each purchase in the
+    bucket of the impression it followed (the hour the deal was shown, not the checkout's)."""
+    data = [
+        {
+            "type": "bar",
+            "name": names[bandit_id],
+            "x": series.buckets,
+            "y": [money(amount) for amount in amounts],
+            "customdata": series.purchases[bandit_id],
+            "marker": {"color": palette[bandit_id].colour},
+            "hovertemplate": f"{_escape_hover(names[bandit_id])}<br>%{{x}}<br>"
+            f"%{{y:,.2f}} {currency} from %{{customdata}} purchases<extra></extra>",
+        }
+        for bandit_id, amounts in series.revenue.items()
+    ]
+    layout = _layout(
+        f"{series.bucket.capitalize()} shown (UTC)",
+        f"Revenue ({currency})",
+        barmode="stack",
+        bargap=0.06,
+    )
+    layout["yaxis"].update({"rangemode": "tozero", "tickformat": ",.2f"})
+    layout["xaxis"]["type"] = "date"
+    if not any(amount for amounts in series.revenue.values() for amount in amounts):
+        _no_data(layout, "No purchases yet")
+    return {"data": data, "layout": layout}
+
+
 def _escape_hover(text: str) -> str:
     """Plotly renders a small HTML subset in hover labels; a deal name is text, not markup,
     and ``%{...}`` in a name must not be read as a template."""
@@ -268,15 +317,22 @@ def _escape_hover(text: str) -> str:
 
 
 def figures(
-    stats: ProjectStats, bandits: Sequence[Bandit], series: Series
+    stats: ProjectStats,
+    bandits: Sequence[Bandit],
+    series: Series,
+    revenue_in: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The four charts of the project page, keyed by the id of their element."""
+    """The charts of the project page, keyed by the id of their element: the four of
+    :data:`CHART_IDS`, and revenue over time in the currency ``revenue_in`` when given."""
     ordered = sorted(bandits, key=lambda b: b.bandit_id)
     palette = styles([b.bandit_id for b in ordered])
     names = {b.bandit_id: b.bandit_name for b in ordered}
-    return {
+    drawn = {
         "chart-ctr": ctr_figure(stats.bandits, palette),
         "chart-posterior": posterior_figure(ordered, palette),
         "chart-allocation": allocation_figure(series, names, palette),
         "chart-clicks": clicks_figure(series, names, palette),
     }
+    if revenue_in is not None:
+        drawn[REVENUE_CHART_ID] = revenue_figure(series, names, palette, revenue_in)
+    return drawn

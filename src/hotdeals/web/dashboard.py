@@ -19,15 +19,21 @@ from hotdeals.errors import ProjectNotFound
 from hotdeals.http.deps import StateDep
 from hotdeals.http.state import AppState
 from hotdeals.services import analytics, projects
-from hotdeals.vocabulary import MAX_SLOTS, EndAction, PolicyName
+from hotdeals.vocabulary import MAX_SLOTS, EndAction, Objective, PolicyName
 from hotdeals.web import arm_table, charts
 from hotdeals.web.assets import PLOTLY_URL
+from hotdeals.web.campaign_settings import (
+    OBJECTIVE_CHOICES,
+    OBJECTIVE_HELP,
+    POSITION_CORRECTION_CHOICES,
+    SettingsForm,
+)
 from hotdeals.web.cookies import Admin
 from hotdeals.web.dashboard_auth import PageAdmin, problem_page
 from hotdeals.web.decision_panel import Panel, panel
 from hotdeals.web.errors import ShowPage
-from hotdeals.web.forms import DEAL_LINE_HELP, DealForm, ProjectForm, SettingsForm, parse_id
-from hotdeals.web.learning import FIT_NEEDS, NEW_DEAL_PRIOR_CHOICES, half_life_input
+from hotdeals.web.forms import DEAL_LINE_HELP, DealForm, ProjectForm, parse_id
+from hotdeals.web.learning import FIT_NEEDS, NEW_DEAL_PRIOR_CHOICES
 from hotdeals.web.project_view import ProjectView, project_row, project_view, status_notice
 from hotdeals.web.rendering import render
 from hotdeals.web.windows import ZONE
@@ -50,8 +56,8 @@ DONE = {
     "deal-off": "Deal deactivated: it is no longer shown; its history is kept.",
     "deal-on": "Deal reactivated: it is ranked again.",
     "deal-window": "Deal window saved: the strip ranks the deal inside it only.",
-    "settings": "Settings saved: rank uses them from now on (a new half-life weighs the whole log "
-    "anew).",
+    "settings": "Settings saved: rank uses them from now on (a new objective ranks from every "
+    "counter at once; a new half-life weighs the whole log anew).",
 }
 
 
@@ -117,6 +123,8 @@ def projects_page(
             "errors": errors or [],
             "values": form or ProjectForm.fresh(),
             "policies": list(PolicyName),
+            "objective_choices": OBJECTIVE_CHOICES,
+            "objective_help": OBJECTIVE_HELP,
             "end_actions": list(EndAction),
             "zone": ZONE,
             "max_slots": MAX_SLOTS,
@@ -152,10 +160,19 @@ def load_project(state: AppState, project_id: int) -> tuple[ProjectView, analyti
         return project_view(project, now), stats
 
 
+def revenue_currency(view: ProjectView, stats: analytics.ProjectStats) -> str | None:
+    """The currency of the revenue chart, for a campaign that ranks by purchases or revenue or
+    has a purchase at all; None (no chart) for a click campaign without one."""
+    if view.objective != Objective.CLICK or arm_table.shows_purchases(stats):
+        return view.currency
+    return None
+
+
 def figures_context(view: ProjectView, stats: analytics.ProjectStats) -> dict[str, Any]:
     """The figures of the page, as its live feed sends them again (:mod:`.dashboard_data`)."""
     corrected = arm_table.shows_corrected(stats, view.slots)
     return {
+        "revenue_in": revenue_currency(view, stats),
         "rows": arm_table.arm_rows(stats, {d.bandit_id: d.state for d in view.deals}),
         "columns": arm_table.columns(
             corrected,
@@ -190,6 +207,9 @@ def project_page(
         return problem_page("No such campaign", str(exc).capitalize() + ".", 404)
     context = figures_context(view, stats)
     shown: Panel | None = context["panel"]
+    current = SettingsForm.of(
+        view.objective, view.position_correction, view.half_life_hours, view.new_deal_prior
+    )
     return render(
         "admin_project.html",
         {
@@ -201,17 +221,17 @@ def project_page(
             "flash": flash(request),
             "errors": errors or [],
             "values": form or DealForm(),
-            "settings": settings
-            or SettingsForm(
-                half_life_hours=half_life_input(view.half_life_hours),
-                new_deal_prior=view.new_deal_prior,
-            ),
+            "settings": current if settings is None else settings.filled(current),
+            "objective_choices": OBJECTIVE_CHOICES,
+            "objective_help": OBJECTIVE_HELP,
+            "correction_choices": POSITION_CORRECTION_CHOICES,
             "prior_choices": NEW_DEAL_PRIOR_CHOICES,
             "fit_needs": FIT_NEEDS,
             "zone": ZONE,
             "plotly_url": PLOTLY_URL,
             "refresh_ms": REFRESH_MS,
             "chart_ids": charts.CHART_IDS,
+            "revenue_chart": charts.REVENUE_CHART_ID,
         },
         status_code=status_code,
     )

@@ -1,5 +1,5 @@
-"""The dashboard's forms that change campaigns: create one, change its forgetting and new-deal
-prior, add a deal, pause, resume or end one, switch a deal off or on, and set a deal's window.
+"""The dashboard's forms that change campaigns: create one, change its objective and learning
+settings, add a deal, pause, resume or end one, switch a deal off or on, and set a deal's window.
 
 Each calls :mod:`hotdeals.services.projects` exactly as the management API does; a refusal
 (:class:`~hotdeals.errors.HotDealsError`) is shown on the page the form came from, with the
@@ -18,6 +18,7 @@ from hotdeals.errors import BanditNotFound, HotDealsError, ProjectNotFound
 from hotdeals.http.deps import StateDep
 from hotdeals.services import projects
 from hotdeals.vocabulary import ProjectStatus
+from hotdeals.web.campaign_settings import SettingsForm, settings_changes
 from hotdeals.web.dashboard import BanditId, ProjectId, not_found, project_page, projects_page
 from hotdeals.web.dashboard_auth import FormAdmin, form_admin, problem_page
 from hotdeals.web.dashboard_end import end_campaign
@@ -26,12 +27,10 @@ from hotdeals.web.forms import (
     DealForm,
     FormError,
     ProjectForm,
-    SettingsForm,
     StatusForm,
     WindowForm,
     deal_spec,
     project_spec,
-    settings_changes,
     window_changes,
 )
 from hotdeals.web.rendering import redirect
@@ -70,8 +69,9 @@ def change_settings(
     project_id: ProjectId,
     form: Annotated[SettingsForm, Form()],
 ) -> Response:
-    """The campaign's half-life (empty: forgetting off) and new-deal prior, as
-    ``PATCH /api/projects/{id}`` changes them; a new half-life rebuilds the recent figures."""
+    """The campaign's objective, position correction, half-life (empty: forgetting off) and
+    new-deal prior, as ``PATCH /api/projects/{id}`` changes them: a combination it refuses is
+    shown with its words, nothing changed; a new half-life rebuilds the recent figures."""
     try:
         changes = settings_changes(form)
         with state.sessions.begin() as session:

@@ -20,6 +20,7 @@ from hotdeals.errors import ProjectNotFound
 from hotdeals.http.deps import StateDep
 from hotdeals.http.state import AppState
 from hotdeals.services import analytics, projects
+from hotdeals.services.series import time_series
 from hotdeals.web import charts
 from hotdeals.web.dashboard import figures_context, load_project, panel_payload
 from hotdeals.web.dashboard_auth import feed_admin
@@ -49,12 +50,12 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
     with state.sessions() as session:
         bandits = projects.list_bandits(session, project_id)
         chosen = bucket if bucket in ("hour", "day") else "hour"
-        points = analytics.time_series(session, project_id, "day" if chosen == "day" else "hour")
+        points = time_series(session, project_id, "day" if chosen == "day" else "hour")
         if bucket not in ("hour", "day") and charts.hourly_is_too_fine(points):
-            chosen, points = "day", analytics.time_series(session, project_id, "day")
+            chosen, points = "day", time_series(session, project_id, "day")
     series = charts.align(points, [b.bandit_id for b in bandits], chosen)
-    figures = charts.figures(stats, bandits, series)
     context = figures_context(view, stats)
+    figures = charts.figures(stats, bandits, series, context["revenue_in"])
     return {
         "project": {
             "project_id": project_id,
@@ -73,6 +74,9 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
             "impressions": {str(k): v for k, v in series.impressions.items()},
             "clicks": {str(k): v for k, v in series.clicks.items()},
             "share": {str(k): v for k, v in series.share.items()},
+            "purchases": {str(k): v for k, v in series.purchases.items()},
+            # Exact amounts as the API sends them: decimal strings, in the campaign's currency.
+            "purchase_value": {str(k): [str(a) for a in v] for k, v in series.revenue.items()},
         },
         "charts": figures,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),

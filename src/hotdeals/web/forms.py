@@ -4,7 +4,8 @@ A form is text: every field is a string and a missing one is empty (or the form'
 form model never refuses a request; unknown fields are ignored. The limits are the services':
 the values go through :mod:`hotdeals.services.specs`, so a name, a price or a slot count refused
 by ``POST /api/projects`` is refused here too, for the same reason. Only the wording of the
-errors differs: a line number and a field label instead of a JSON path.
+errors differs: a line number and a field label instead of a JSON path. The campaign page's
+settings card is :mod:`.campaign_settings`.
 """
 
 from __future__ import annotations
@@ -25,19 +26,20 @@ from hotdeals.vocabulary import (
     DEFAULT_MIN_IMPRESSIONS,
     DEFAULT_MIN_PROB_BEST,
     DEFAULT_NEW_DEAL_PRIOR,
+    DEFAULT_OBJECTIVE,
     DEFAULT_POLICY,
     DEFAULT_POSITION_CORRECTION,
     DEFAULT_SLOTS,
     MAX_ID,
     MAX_SLOTS,
 )
-from hotdeals.web.learning import LearningSpec
 from hotdeals.web.windows import EXAMPLE, ZONE, parse_moment
 
 LABELS = {
     "project_name": "Name",
     "project_description": "Description",
     "policy": "Policy",
+    "objective": "Objective",
     "slots": "Slots",
     "currency": "Currency",
     "bandits": "Deals",
@@ -79,6 +81,7 @@ class ProjectForm(PostedForm):
     project_name: str = ""
     project_description: str = ""
     policy: str = DEFAULT_POLICY.value
+    objective: str = DEFAULT_OBJECTIVE.value
     slots: str = str(DEFAULT_SLOTS)
     currency: str = DEFAULT_CURRENCY
     deals: str = ""
@@ -99,13 +102,6 @@ class ProjectForm(PostedForm):
     def fresh(cls) -> ProjectForm:
         """The form as a new campaign starts: every field at the service's default."""
         return cls(position_correction="on" if DEFAULT_POSITION_CORRECTION else "")
-
-
-class SettingsForm(PostedForm):
-    """The project page's forgetting and new-deal prior: an empty half-life turns forgetting off."""
-
-    half_life_hours: str = ""
-    new_deal_prior: str = DEFAULT_NEW_DEAL_PRIOR.value
 
 
 class DealForm(PostedForm):
@@ -262,7 +258,7 @@ def _moments(form: ProjectForm | DealForm | WindowForm, problems: list[str]) -> 
     return found
 
 
-def _validated(
+def form_validated(
     model: type[SpecT], values: dict[str, Any], problems: list[str], lines: Sequence[DealLine] = ()
 ) -> SpecT:
     """``model`` from ``values``; every problem, the form's own and the spec's, at once."""
@@ -283,6 +279,7 @@ def project_spec(form: ProjectForm) -> ProjectSpec:
         "project_name": form.project_name,
         "project_description": form.project_description.strip() or None,
         "policy": form.policy or DEFAULT_POLICY,
+        "objective": form.objective.strip() or DEFAULT_OBJECTIVE,
         "currency": form.currency.strip().upper() or DEFAULT_CURRENCY,
         "end_action": form.end_action.strip() or DEFAULT_END_ACTION,
         "min_prob_best": _share(form.min_prob_best, DEFAULT_MIN_PROB_BEST),
@@ -290,7 +287,7 @@ def project_spec(form: ProjectForm) -> ProjectSpec:
         "min_impressions": form.min_impressions.strip() or DEFAULT_MIN_IMPRESSIONS,
         "min_duration_days": form.min_duration_days.strip() or DEFAULT_MIN_DURATION_DAYS,
         "position_correction": form.position_correction.strip().lower() in CHECKED,
-        **_learning(form),
+        **learning_values(form.half_life_hours, form.new_deal_prior),
         "bandits": [line.fields for line in lines],
         **_moments(form, problems),
     }
@@ -301,21 +298,16 @@ def project_spec(form: ProjectForm) -> ProjectSpec:
         # The API's numbers are strict (a JSON client must send 3, not "3"); a form only ever
         # sends text, so the whole number is read here and its range left to the schema.
         problems.append(f"Slots: enter a whole number from 1 to {MAX_SLOTS}")
-    return _validated(ProjectSpec, values, problems, lines)
+    return form_validated(ProjectSpec, values, problems, lines)
 
 
-def _learning(form: ProjectForm | SettingsForm) -> dict[str, Any]:
+def learning_values(half_life_hours: str, new_deal_prior: str) -> dict[str, Any]:
+    """A half-life field (empty: forgetting off) and a new-deal prior field (empty: the
+    default) as a spec reads them; the create form and the settings card share them."""
     return {
-        "half_life_hours": form.half_life_hours.strip() or None,
-        "new_deal_prior": form.new_deal_prior.strip() or DEFAULT_NEW_DEAL_PRIOR,
+        "half_life_hours": half_life_hours.strip() or None,
+        "new_deal_prior": new_deal_prior.strip() or DEFAULT_NEW_DEAL_PRIOR,
     }
-
-
-def settings_changes(form: SettingsForm) -> dict[str, Any]:
-    """The campaign's new half-life and new-deal prior, as ``update_project`` takes them;
-    :class:`FormError` if either is off."""
-    spec = _validated(LearningSpec, _learning(form), [])
-    return {"half_life_hours": spec.half_life_hours, "new_deal_prior": spec.new_deal_prior.value}
 
 
 def deal_spec(form: DealForm) -> DealSpec:
@@ -329,7 +321,7 @@ def deal_spec(form: DealForm) -> DealSpec:
         "image_url": form.image_url.strip() or None,
         **_moments(form, problems),
     }
-    return _validated(DealSpec, values, problems)
+    return form_validated(DealSpec, values, problems)
 
 
 def window_changes(form: WindowForm) -> dict[str, Any]:

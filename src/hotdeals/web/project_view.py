@@ -13,6 +13,7 @@ from datetime import datetime
 from hotdeals.db.models import Bandit, Project
 from hotdeals.services.schedules import project_status
 from hotdeals.vocabulary import EffectiveStatus, EndAction, ProjectStatus
+from hotdeals.web.campaign_settings import objective_text
 from hotdeals.web.learning import half_life_text, new_deal_prior_text, prior_note, recent_label
 from hotdeals.web.windows import deal_state, input_value, stamp, window_text
 
@@ -59,6 +60,9 @@ class ProjectView:
     status: str
     effective_status: str
     policy: str
+    objective: str
+    objective_text: str
+    currency: str
     slots: int
     created: str
     ended: str
@@ -120,6 +124,9 @@ def project_view(project: Project, now: datetime) -> ProjectView:
         status=project.status,
         effective_status=project_status(project, now).value,
         policy=project.policy,
+        objective=project.objective,
+        objective_text=objective_text(project.objective),
+        currency=project.currency,
         slots=project.slots,
         created=stamp(project.created_at),
         ended=stamp(project.ended_at),

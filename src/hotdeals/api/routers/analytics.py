@@ -12,7 +12,7 @@ from hotdeals.api.params import NoQuery, ProjectId, SeriesQuery
 from hotdeals.api.responses import errors
 from hotdeals.http.auth import AdminDep
 from hotdeals.http.deps import StateDep
-from hotdeals.services import analytics, export, projects
+from hotdeals.services import analytics, export, projects, series
 
 router = APIRouter(prefix="/api/projects", tags=["analytics"], dependencies=[AdminDep])
 
@@ -45,15 +45,18 @@ def get_stats(project_id: ProjectId, state: StateDep) -> StatsOut:
 @router.get(
     "/{project_id}/timeseries",
     response_model=TimeSeriesOut,
-    summary="Impressions and clicks per deal per hour or day (UTC)",
+    summary="Impressions, clicks, purchases and revenue per deal per hour or day (UTC)",
     responses=errors(401, 404),
 )
 def get_timeseries(
     project_id: ProjectId, state: StateDep, query: Annotated[SeriesQuery, Query()]
 ) -> TimeSeriesOut:
+    """Every figure of a point belongs to the bucket of its impressions: a click or a purchase
+    reported hours later counts in the hour the deal was shown, so `purchase_value` (a decimal
+    string, in the campaign's currency) is the revenue the traffic of that bucket earned."""
     bucket = query.bucket
     with state.sessions() as session:
-        points = analytics.time_series(session, project_id, bucket)
+        points = series.time_series(session, project_id, bucket)
     return TimeSeriesOut(
         project_id=project_id,
         bucket=bucket,

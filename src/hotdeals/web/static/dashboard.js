@@ -1,5 +1,5 @@
 // The project page's live figures: poll data.json every few seconds and update the decision
-// panel, the table cells, the totals, the winner suggestion and the four Plotly charts in place
+// panel, the table cells, the totals, the winner suggestion and the Plotly charts in place
 // (no reload, focus kept).
 // The server formats every value and builds every figure; this file only puts them on the page.
 "use strict";
@@ -79,6 +79,11 @@
     if (winner) {
       setText(winner.querySelector('[data-field="winner"]'), payload.winner || "");
       winner.hidden = !payload.winner || status === "ended";
+    }
+    // A chart drawn only for some campaigns (revenue, once there is a purchase) is shown when
+    // the feed carries it: before it is drawn, so that Plotly measures a visible element.
+    for (const card of root.querySelectorAll("[data-optional-chart]")) {
+      card.hidden = !(card.dataset.optionalChart in payload.charts);
     }
     if (window.Plotly) {
       for (const [id, figure] of Object.entries(payload.charts)) {
