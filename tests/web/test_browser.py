@@ -69,6 +69,10 @@ def is_click(response: Response) -> bool:
     return response.request.method == "POST" and response.url.endswith("/api/clicks")
 
 
+def is_purchase(response: Response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/api/purchases")
+
+
 def enter_as_guest(page: Page, live: LiveServer, project_id: int) -> list[dict[str, Any]]:
     """Continue as a guest on the campaign's page; returns the deals its strip was given."""
     page.goto(live.url(f"/?project={project_id}"))
@@ -143,7 +147,7 @@ def test_add_to_basket_is_counted_once(
     enter_as_guest(page, live_server, project["project_id"])
     card = page.locator(CARDS).first
     bandit_id = int(card.get_attribute("data-bandit-id") or 0)
-    button = card.get_by_role("button")
+    button = card.locator("[part~=cta]")  # beside the storefront's "Buy now"
     expect(button).to_have_text("Add to basket")
     with page.expect_response(is_click) as answer:
         button.click()
@@ -158,6 +162,55 @@ def test_add_to_basket_is_counted_once(
     expect(button).to_have_text("✓ Added")
     assert [url for url in sent if "/api/clicks" in url] == []
     assert clicks(live_server.api, project["project_id"]) == 1
+
+
+def test_buy_on_the_storefront_shows_the_purchase_and_revenue_on_the_dashboard(
+    live_server: LiveServer, new_page: NewPage, expect: Any
+) -> None:
+    """The issue's acceptance: a shopper buys a deal at its price from the storefront (on a
+    phone), and the analyst's deal table then shows that deal's purchase and revenue."""
+    project = post_project(live_server.api, deals=3, price="2.49")
+    pid = project["project_id"]
+    admin = new_page()
+    admin_sign_in(admin, live_server)
+    admin.goto(live_server.url(f"/admin/projects/{pid}"))
+    headings = admin.locator("#arm-table thead th")
+    expect(headings.first).to_have_text("Deal")
+    assert "Purchases" not in headings.all_inner_texts()  # no purchase yet: no such columns
+
+    page = new_page(375)
+    enter_as_guest(page, live_server, pid)
+    card = page.locator(CARDS).first
+    bandit_id = int(card.get_attribute("data-bandit-id") or 0)
+    expect(card.get_by_role("button")).to_have_text(["Add to basket", "Buy now"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    card_box = card.bounding_box()
+    assert card_box is not None
+    for button in card.get_by_role("button").all():  # both buttons inside their card
+        box = button.bounding_box()
+        assert box is not None
+        assert card_box["x"] <= box["x"]
+        assert box["x"] + box["width"] <= card_box["x"] + card_box["width"]
+    buy = card.locator("[part~=buy]")
+    with page.expect_response(is_purchase) as bought:
+        buy.click()
+    assert bought.value.status == 200
+    assert bought.value.request.post_data_json["value"] == "2.49"
+    expect(buy).to_have_text("✓ Bought")
+    expect(page.get_by_role("status")).to_contain_text("bought")
+    figures = stats(live_server.api, pid)[bandit_id]
+    assert (figures["clicks"], figures["purchases"], figures["purchase_value"]) == (1, 1, 2.49)
+
+    admin.reload()
+    expect(headings).to_contain_text(["Purchases", "Conversion", "Revenue / impression"])
+    row = admin.locator(f'#arm-table tr[data-bandit-id="{bandit_id}"]')
+    expect(row.locator('[data-field="purchases"]')).to_have_text("1")
+    expect(row.locator('[data-field="conversion"]')).to_have_text(re.compile(r"^\d+\.\d+%$"))
+    revenue = row.locator('[data-field="revenue_per_impression"]')
+    expect(revenue).to_have_text(re.compile(r"^\d+\.\d{4}$"))
+    assert float(revenue.inner_text()) > 0
+    purchases = admin.locator('#arm-table tbody [data-field="purchases"]').all_inner_texts()
+    assert sorted(purchases) == ["0", "0", "1"]  # the other deals: none
 
 
 def test_reloading_asks_for_a_new_ranking_for_the_same_customer(

@@ -44,7 +44,8 @@ VISITOR_KEY = "hot-deals:visitor-id"
 # Test instrumentation (Playwright's init script, not the shop's page): every strip event.
 RECORD_EVENTS = """
 window.stripEvents = [];
-for (const type of ["hot-deals:load", "hot-deals:error", "hot-deals:click"]) {
+for (const kind of ["load", "error", "click", "purchase"]) {
+  const type = `hot-deals:${kind}`;
   document.addEventListener(type, (event) => window.stripEvents.push({type, detail: event.detail}));
 }
 """
@@ -158,6 +159,10 @@ def is_click(response: Response) -> bool:
     return response.request.method == "POST" and response.url.endswith("/api/clicks")
 
 
+def is_purchase(response: Response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/api/purchases")
+
+
 def is_strip_warning(message: ConsoleMessage) -> bool:
     return message.type == "warning" and message.text.startswith("hot-deals:")
 
@@ -173,6 +178,16 @@ def deal_clicks(service: Service, project_id: int) -> dict[int, int]:
     answer = service.api.get(f"/api/projects/{project_id}/stats")
     assert answer.status_code == 200, answer.text
     return {row["bandit_id"]: row["clicks"] for row in answer.json()["bandits"]}
+
+
+def deal_figures(service: Service, project_id: int) -> dict[int, tuple[int, int, float]]:
+    """Each deal's clicks, purchases and purchase value, as the API's /stats says."""
+    answer = service.api.get(f"/api/projects/{project_id}/stats")
+    assert answer.status_code == 200, answer.text
+    return {
+        row["bandit_id"]: (row["clicks"], row["purchases"], row["purchase_value"])
+        for row in answer.json()["bandits"]
+    }
 
 
 def eventually(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
@@ -249,6 +264,207 @@ def test_the_strip_ranks_draws_and_counts_a_click_from_another_origin(
     assert [url for url in sent if "/api/clicks" in url] == []
     assert sum(deal_clicks(service, project_id).values()) == 1
     assert events(page, "hot-deals:error") == []
+    assert [text for text in warnings if text.startswith("hot-deals:")] == []
+
+
+# The shop's checkout, in the page: the element's reportPurchase, its answer or its Error.
+REPORT_PURCHASE = """async (purchase) => {
+  try {
+    return {answer: await document.querySelector("hot-deals").reportPurchase(purchase)};
+  } catch (error) {
+    const {message, reason} = error;
+    return {error: {is_error: error instanceof Error, message, reason, status: error.status}};
+  }
+}"""
+
+
+def test_buy_reports_one_purchase_at_the_deals_price_and_implies_the_click(
+    service: Service, shop: Shop, new_page: NewPage, expect: Any
+) -> None:
+    project = post_project(service.api, deals=["Plums", "Pears"], price="3.49", currency="GBP")
+    project_id = project["project_id"]
+    element = f'<hot-deals project="{project_id}" slots="2" buy="Buy now"></hot-deals>'
+    url = shop.page("buy.html", service.script, element)
+    page, warnings = open_page(new_page)
+    with page.expect_response(is_rank) as ranked:
+        page.goto(url)
+    first, second = ranked.value.json()["deals"]
+    cards = page.locator("hot-deals li[data-bandit-id]")
+    expect(cards).to_have_count(2)
+    card = cards.first
+    expect(card).to_have_attribute("data-bandit-id", str(first["bandit_id"]))
+    expect(card.get_by_role("button")).to_have_text(["Add to basket", "Buy now"])
+    buy = card.locator("[part~=buy]")
+    expect(buy).to_have_accessible_description(first["bandit_name"])
+    buy.focus()
+    with page.expect_response(is_purchase) as bought:
+        page.keyboard.press("Enter")
+    assert bought.value.status == 200
+    assert bought.value.request.post_data_json == {
+        "token": first["click_token"],
+        "value": "3.49",  # the price string of the rank answer, as it came
+        "quantity": 1,
+        "currency": "GBP",
+    }
+    answer = bought.value.json()
+    assert (answer["already_recorded"], answer["click_implied"]) == (False, True)
+    expect(buy).to_have_text("✓ Bought")
+    expect(buy).to_have_attribute("aria-disabled", "true")
+    expect(card).to_have_attribute("data-bought", "")
+    expect(page.get_by_role("status")).to_have_text(f"{first['bandit_name']}: bought.")
+    page.wait_for_function("() => window.stripEvents.some(e => e.type === 'hot-deals:purchase')")
+    assert events(page, "hot-deals:purchase") == [
+        {
+            "bandit_id": first["bandit_id"],
+            "bandit_name": first["bandit_name"],
+            "position": 1,
+            "transaction_id": first["transaction_id"],
+            "value": "3.49",
+            "quantity": 1,
+            "currency": "GBP",
+            "recorded": True,
+            "already_recorded": False,
+        }
+    ]
+    # One purchase of 3.49, and the click it implies, on that deal alone.
+    assert deal_figures(service, project_id) == {
+        first["bandit_id"]: (1, 1, 3.49),
+        second["bandit_id"]: (0, 0, 0.0),
+    }
+
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url))
+    buy.click(force=True)  # pressed again: aria-disabled, nothing is sent
+    expect(buy).to_have_text("✓ Bought")
+    assert [url for url in sent if "/api/purchases" in url] == []
+    assert len(events(page, "hot-deals:purchase")) == 1
+
+    # "Add to basket" on the other deal: its click event carries the token for a checkout.
+    with page.expect_response(is_click):
+        cards.nth(1).get_by_role("button", name="Add to basket").click()
+    (click,) = events(page, "hot-deals:click")
+    assert click["click_token"] == second["click_token"]
+    assert click["bandit_id"] == second["bandit_id"]
+    assert deal_figures(service, project_id)[second["bandit_id"]] == (1, 0, 0.0)
+    assert [text for text in warnings if text.startswith("hot-deals:")] == []
+
+
+def test_no_buy_button_without_a_price_or_without_the_attribute(
+    service: Service, shop: Shop, new_page: NewPage, expect: Any
+) -> None:
+    deals = [{"bandit_name": "Priced", "price": "2.00"}, {"bandit_name": "Unpriced"}]
+    created = service.api.post("/api/projects", json={"project_name": "Buy", "bandits": deals})
+    assert created.status_code == 201, created.text
+    project_id = created.json()["project_id"]
+    unpriced_id = created.json()["bandits"][1]["bandit_id"]
+    element = f'<hot-deals project="{project_id}" buy="Order now"></hot-deals>'
+    page, warnings = open_page(new_page)
+    page.goto(shop.page("buy-some.html", service.script, element))
+    cards = page.locator("hot-deals li")
+    expect(cards).to_have_count(2)
+
+    def card(name: str) -> Any:
+        return cards.filter(has=page.get_by_role("heading", name=name, exact=True))
+
+    expect(card("Priced").get_by_role("button")).to_have_text(["Add to basket", "Order now"])
+    expect(card("Unpriced").get_by_role("button")).to_have_text(["Add to basket"])
+    # The open endpoint takes no purchase of a deal without a price: the checkout is told why.
+    result = page.evaluate(REPORT_PURCHASE, {"bandit_id": unpriced_id, "value": "1.00"})
+    assert result["error"]["reason"] == "http"
+    assert result["error"]["status"] == 400
+    assert "no price" in result["error"]["message"]
+    no_value = page.evaluate(REPORT_PURCHASE, {"bandit_id": unpriced_id})
+    assert no_value["error"]["reason"] == "config"
+    assert "has no price" in no_value["error"]["message"]
+
+    plain = f'<hot-deals project="{project_id}"></hot-deals>'
+    other, _ = open_page(new_page)
+    other.goto(shop.page("no-buy.html", service.script, plain))
+    expect(other.locator("hot-deals li")).to_have_count(2)
+    expect(other.locator("hot-deals button")).to_have_text(["Add to basket"] * 2)
+    expect(other.locator("hot-deals [part~=buy]")).to_have_count(0)
+    assert sum(purchases for _, purchases, _ in deal_figures(service, project_id).values()) == 0
+    assert [text for text in warnings if text.startswith("hot-deals:")] == []
+
+
+def test_a_buy_that_cannot_reach_us_warns_once_and_says_not_recorded(
+    service: Service, shop: Shop, new_page: NewPage, expect: Any
+) -> None:
+    project_id = post_project(service.api, deals=["Kale"], price="0.99")["project_id"]
+    element = f'<hot-deals project="{project_id}" buy="Buy now"></hot-deals>'
+    page, warnings = open_page(new_page)
+    page.route("**/api/purchases", lambda route: route.abort())  # offline at checkout time
+    page.goto(shop.page("buy-offline.html", service.script, element))
+    buy = page.locator("hot-deals [part~=buy]")
+    with page.expect_console_message(is_strip_warning) as warned:
+        buy.click()
+    assert warned.value.text.startswith("hot-deals: purchase not recorded (network)")
+    expect(buy).to_have_text("✓ Bought")  # the shop's page is not told off: it was pressed
+    (event,) = events(page, "hot-deals:purchase")
+    assert (event["recorded"], event["reason"], event["value"]) == (False, "network", "0.99")
+    assert "status" not in event
+    assert [text for text in warnings if text.startswith("hot-deals:")] == [warned.value.text]
+    assert events(page, "hot-deals:error") == []
+    assert list(deal_figures(service, project_id).values()) == [(0, 0, 0.0)]
+
+
+def test_the_shops_checkout_reports_a_purchase_through_the_element(
+    service: Service, shop: Shop, new_page: NewPage, expect: Any
+) -> None:
+    project = post_project(service.api, deals=["Apples", "Figs"], price="1.99")
+    project_id = project["project_id"]
+    element = f'<hot-deals project="{project_id}" slots="2"></hot-deals>'
+    page, warnings = open_page(new_page)
+    with page.expect_response(is_rank) as ranked:
+        page.goto(shop.page("checkout.html", service.script, element))
+    expect(page.locator("hot-deals")).to_have_attribute("data-state", "ready")
+    first, second = ranked.value.json()["deals"]
+    expect(page.locator("hot-deals [part~=buy]")).to_have_count(0)  # no buy attribute
+
+    order = {"bandit_id": first["bandit_id"], "value": "3.50", "quantity": 2, "order_id": "A-1"}
+    with page.expect_response(is_purchase) as reported:
+        result = page.evaluate(REPORT_PURCHASE, order)
+    assert reported.value.request.post_data_json == {
+        "token": first["click_token"],
+        "value": "3.50",
+        "quantity": 2,
+        "order_id": "A-1",
+        "currency": first["currency"],
+    }
+    assert result == {
+        "answer": {
+            "transaction_id": first["transaction_id"],
+            "bandit_id": first["bandit_id"],
+            "already_recorded": False,
+            "click_implied": True,
+            "purchases": 1,
+            "purchase_value": "3.50",
+        }
+    }
+    again = page.evaluate(REPORT_PURCHASE, order)["answer"]  # the checkout retried
+    assert (again["already_recorded"], again["purchases"]) == (True, 1)
+
+    # Without a value: the deal's price x quantity, to the cent (a bandit id as the card's
+    # data-bandit-id gives it, a string, is fine).
+    three = page.evaluate(REPORT_PURCHASE, {"bandit_id": str(second["bandit_id"]), "quantity": 3})
+    assert three["answer"]["purchase_value"] == "5.97"
+
+    unknown = page.evaluate(REPORT_PURCHASE, {"bandit_id": 987654321, "value": "1.00"})["error"]
+    assert unknown["is_error"]
+    assert unknown["reason"] == "config"
+    assert "987654321 is not shown by this element" in unknown["message"]
+    too_much = {"bandit_id": first["bandit_id"], "value": "2.00", "order_id": "A-2"}
+    refused = page.evaluate(REPORT_PURCHASE, too_much)["error"]
+    assert (refused["reason"], refused["status"]) == ("http", 400)
+    assert "more than the deal's price" in refused["message"]
+    floating = page.evaluate(REPORT_PURCHASE, {"bandit_id": first["bandit_id"], "value": 1.999})
+    assert "decimal string" in floating["error"]["message"]
+
+    assert deal_figures(service, project_id) == {
+        first["bandit_id"]: (1, 1, 3.5),
+        second["bandit_id"]: (1, 1, 5.97),
+    }
+    assert events(page, "hot-deals:purchase") == []  # the method answers; no event
     assert [text for text in warnings if text.startswith("hot-deals:")] == []
 
 

@@ -82,6 +82,7 @@ def test_a_guest_gets_the_strip_with_a_visitor_id_of_their_own(
         "slots": "3",
         "heading": "Hot Deals",
         "timeout-ms": "5000",
+        "buy": "Buy now",
     }
     assert f'<script src="/embed/{__version__}/hot-deals.js" defer></script>' in page
     assert "Hot deals need JavaScript" in page  # in a <noscript>

@@ -5,8 +5,10 @@
 //
 // A custom element with no dependency and no build step. It ranks the campaign's deals for this
 // visitor (POST /api/projects/{id}/rank), draws them as cards in its shadow root and reports
-// the click when the visitor presses a deal's button (POST /api/clicks). Whatever goes wrong
-// (we are down, slow, paused, refused), it draws nothing, warns once on the console and never
+// the click when the visitor presses a deal's button (POST /api/clicks); with a `buy`
+// attribute, a second button reports a purchase at the deal's price (POST /api/purchases), and
+// element.reportPurchase() lets the shop's checkout report one later. Whatever goes wrong (we
+// are down, slow, paused, refused), it draws nothing, warns once on the console and never
 // throws into the shop's page. Every string from the API reaches the page as text, never as
 // markup.
 "use strict";
@@ -18,9 +20,12 @@
   const TAG = "hot-deals";
   const VISITOR_KEY = "hot-deals:visitor-id"; // localStorage, on the shop's origin
   const DEFAULT_TIMEOUT_MS = 1500;
+  const PURCHASE_TIMEOUT_MS = 10000; // a purchase report waits longer than a page's deals
   const MAX_K = 20;
   const VISITOR_ID = /^[\x21-\x7e]{1,128}$/; // the API's rule: visible ASCII
   const PROJECT_ID = /^[1-9][0-9]{0,17}$/;
+  const MONEY = /^(\d{1,12})(?:\.(\d{1,2}))?$/; // the API's decimal strings: "3.49", "12"
+  const CURRENCY = /^[A-Z]{3}$/;
 
   function randomId() {
     const crypto = window.crypto;
@@ -76,6 +81,19 @@
     if (text === null || !/^\s*\d+\s*$/.test(text)) return fallback;
     const value = Number.parseInt(text, 10);
     return value >= 1 && value <= max ? value : fallback;
+  }
+
+  // A price or value as the API writes it, in cents (null unless a positive decimal string):
+  // integer arithmetic, so "1.99" x 3 is "5.97" and never 5.970000000000001.
+  function cents(text) {
+    const match = MONEY.exec(String(text));
+    if (!match) return null;
+    const amount = Number(match[1]) * 100 + Number((match[2] || "0").padEnd(2, "0"));
+    return amount > 0 && Number.isSafeInteger(amount) ? amount : null;
+  }
+
+  function money(amount) {
+    return `${Math.floor(amount / 100)}.${String(amount % 100).padStart(2, "0")}`;
   }
 
   class Failure extends Error {
@@ -149,8 +167,9 @@
     h3 { font-size: 1em; margin: 0; }
     .description { margin: 0; font-size: 0.9em; opacity: 0.8; }
     .price { margin: 0; font-weight: 700; font-size: 1.1em; }
+    .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-top: auto; }
     button {
-      margin-top: auto;
+      flex: 1 1 auto;
       font: inherit;
       font-weight: 600;
       padding: 0.55rem 0.9rem;
@@ -160,6 +179,11 @@
       border: 2px solid transparent;
       border-radius: var(--hot-deals-radius, 0.75rem);
       cursor: pointer;
+    }
+    button.buy {
+      color: var(--hot-deals-buy-text, var(--hot-deals-accent, #c8102e));
+      background: var(--hot-deals-buy-bg, transparent);
+      border-color: var(--hot-deals-accent, #c8102e);
     }
     button:focus-visible {
       outline: 3px solid var(--hot-deals-focus, var(--hot-deals-accent, #c8102e));
@@ -217,6 +241,8 @@
       this.attachShadow({ mode: "open" });
       this._started = false;
       this._key = `${PAGE_VIEW}-${(elements += 1)}`;
+      this._shown = new Map(); // bandit id -> the deal drawn, for reportPurchase
+      this._base = null; // the API the deals came from
     }
 
     connectedCallback() {
@@ -301,14 +327,17 @@
       status.setAttribute("role", "status");
       status.setAttribute("aria-live", "polite");
       const cta = this.getAttribute("cta") || "Add to basket";
-      for (const deal of deals) list.append(this._card(api, deal, cta, status));
+      const buy = this.hasAttribute("buy") ? this.getAttribute("buy").trim() || "Buy now" : null;
+      this._base = api;
+      this._shown = new Map(deals.map((deal) => [deal.bandit_id, deal]));
+      for (const deal of deals) list.append(this._card(api, deal, cta, buy, status));
       section.append(heading, list, status);
       const style = document.createElement("style");
       style.textContent = STYLE;
       this.shadowRoot.replaceChildren(style, section);
     }
 
-    _card(api, deal, cta, status) {
+    _card(api, deal, cta, buy, status) {
       const card = element("li", "card");
       card.setAttribute("role", "listitem");
       card.setAttribute("data-bandit-id", String(deal.bandit_id));
@@ -348,7 +377,18 @@
       button.type = "button";
       button.setAttribute("aria-describedby", name.id); // "Add to basket": which deal
       button.addEventListener("click", () => this._clicked(api, deal, card, button, status));
-      card.append(button);
+      const actions = element("div", "actions");
+      actions.className = "actions";
+      actions.append(button);
+      if (buy !== null && cents(deal.price) !== null) {
+        const buyButton = element("button", "buy", buy);
+        buyButton.type = "button";
+        buyButton.className = "buy";
+        buyButton.setAttribute("aria-describedby", name.id); // "Buy now": which deal
+        buyButton.addEventListener("click", () => this._bought(deal, card, buyButton, status));
+        actions.append(buyButton);
+      }
+      card.append(actions);
       return card;
     }
 
@@ -387,7 +427,103 @@
         transaction_id: deal.transaction_id,
         price: deal.price === undefined ? null : deal.price,
         currency: deal.currency === undefined ? null : deal.currency,
+        click_token: deal.click_token, // for the shop's checkout: POST /api/purchases later
       });
+    }
+
+    // The buy button: a purchase of one at the deal's price, the price string the rank gave.
+    _bought(deal, card, button, status) {
+      if (card.hasAttribute("data-bought")) return; // reported once: a second press sends nothing
+      card.setAttribute("data-bought", "");
+      button.setAttribute("aria-disabled", "true");
+      button.setAttribute("part", "buy bought");
+      button.textContent = `✓ ${this.getAttribute("bought") || "Bought"}`;
+      status.textContent = `${deal.bandit_name}: bought.`;
+      const value = String(deal.price); // as the rank answer wrote it (cents() checked it)
+      const detail = {
+        bandit_id: deal.bandit_id,
+        bandit_name: deal.bandit_name,
+        position: deal.position,
+        transaction_id: deal.transaction_id,
+        value,
+        quantity: 1,
+        currency: typeof deal.currency === "string" ? deal.currency : null,
+      };
+      this._purchase(deal, { value, quantity: 1 })
+        .then((answer) => {
+          this._emit("hot-deals:purchase", {
+            ...detail,
+            recorded: true,
+            already_recorded: Boolean(answer && answer.already_recorded),
+          });
+        })
+        .catch((error) => {
+          const failure = error instanceof Failure ? error : new Failure("bug", String(error));
+          warn(`purchase not recorded (${failure.reason}): ${failure.message}`);
+          const failed = { ...detail, recorded: false, already_recorded: false };
+          failed.reason = failure.reason;
+          failed.message = failure.message;
+          if (failure.status !== undefined) failed.status = failure.status;
+          this._emit("hot-deals:purchase", failed);
+        });
+    }
+
+    // POST /api/purchases with the deal's click token; the API's answer, or a Failure.
+    async _purchase(deal, report) {
+      const body = { token: deal.click_token, ...report };
+      if (typeof deal.currency === "string" && CURRENCY.test(deal.currency)) {
+        body.currency = deal.currency;
+      }
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), PURCHASE_TIMEOUT_MS);
+      try {
+        // keepalive: the report still reaches us if the page is left right after it.
+        return await call(`${this._base}/api/purchases`, controller.signal, {
+          method: "POST",
+          keepalive: true,
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+
+    // The shop's checkout reports a purchase of a deal this element shows:
+    //   element.reportPurchase({bandit_id: 7, value: "6.98", quantity: 2, order_id: "A-1"})
+    // resolves with the API's answer ({transaction_id, bandit_id, already_recorded, ...}) and
+    // rejects with an Error (its `reason`: "config", "http" with `status`, "network",
+    // "timeout", "answer") naming what is wrong. `value` (a decimal string such as "3.49")
+    // defaults to the deal's price x quantity.
+    reportPurchase(purchase) {
+      try {
+        const { bandit_id: given, value, quantity = 1, order_id: orderId } = purchase || {};
+        const banditId = typeof given === "string" && /^\d+$/.test(given) ? Number(given) : given;
+        const deal = this._shown.get(banditId);
+        if (!deal) {
+          const why = this._shown.size ? "is not shown by this element" : "(no deals shown yet)";
+          throw new Failure("config", `reportPurchase: bandit_id ${banditId} ${why}`);
+        }
+        if (!Number.isSafeInteger(quantity) || quantity < 1) {
+          throw new Failure("config", "reportPurchase: quantity must be a positive integer");
+        }
+        let total = value === undefined || value === null ? null : String(value).trim();
+        if (total === null) {
+          const price = cents(deal.price);
+          if (price === null) {
+            throw new Failure("config", `reportPurchase: deal ${banditId} has no price: give value`);
+          }
+          total = money(price * quantity);
+        } else if (cents(total) === null) {
+          const wanted = 'a positive decimal string, at most two decimals: "3.49"';
+          throw new Failure("config", `reportPurchase: value must be ${wanted}`);
+        }
+        const report = { value: total, quantity };
+        if (orderId !== undefined && orderId !== null) report.order_id = String(orderId);
+        return this._purchase(deal, report);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
   }
 
