@@ -6,7 +6,6 @@ need (state, auth, error mapping, the body limit) is ``hotdeals.http``, one floo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -27,7 +26,7 @@ from hotdeals.http.door import BodyTimeout
 from hotdeals.http.errors import install_error_handlers
 from hotdeals.http.request_log import ObserveRequests
 from hotdeals.http.state import AppState
-from hotdeals.http.upkeep import keep_partitions
+from hotdeals.http.upkeep import Upkeep
 from hotdeals.web import errors as web_errors
 from hotdeals.web import routes as web_routes
 
@@ -55,9 +54,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        upkeep = asyncio.create_task(keep_partitions(state))
+        upkeep = Upkeep(state)
+        upkeep.start()
         yield
-        upkeep.cancel()
+        await upkeep.stop()
         await state.learning.close()
         limiter = getattr(app.state, "rate_limits", None)  # created on first use
         if limiter is not None:

@@ -130,10 +130,10 @@ def test_0009_attaches_an_existing_log_and_keeps_every_row(blank: Engine) -> Non
                 for i in range(50)
             ],
         )
-    with make_session_factory(blank).begin() as session:
-        repair_counters(session)  # the history above was written in SQL: counters from the log
     upgrade_to_head(blank)
     sessions = make_session_factory(blank)
+    with sessions.begin() as session:
+        repair_counters(session)  # the history above was written in SQL: counters from the log
     with sessions.begin() as session:
         first = list_partitions(session.connection())[0]
         assert first.high == 51

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -79,8 +80,13 @@ def _expected_counters(
     if project_ids is not None:
         query = query.where(Bandit.project_id.in_(project_ids))
     expected = []
-    for bandit, *sums in session.execute(query):
+    for bandit, *logged in session.execute(query):
         n, success = totals.deals.get(bandit.bandit_id, (0, 0))
+        count, value, logs, squares = totals.archived_purchases.get(
+            bandit.bandit_id, (0, Decimal(0), 0.0, 0.0)
+        )
+        archived = (float(count), float(value), logs, squares)
+        sums = [float(a) + b for a, b in zip(logged, archived, strict=True)]
         counters = {
             "n": n,
             "number_of_success": success,

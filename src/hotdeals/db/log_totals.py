@@ -18,8 +18,8 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Select, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from hotdeals.db.models import Transaction
-from hotdeals.db.service_tables import Purchase
+from hotdeals.db.models import Bandit, Transaction
+from hotdeals.db.service_tables import ArchivedLog, Purchase
 from hotdeals.db.slot_counters import Slot
 from hotdeals.db.types import UTCDateTime
 
@@ -53,6 +53,8 @@ class LogTotals:
     deals: dict[int, tuple[int, int]] = field(default_factory=dict)
     slots: dict[Slot, tuple[int, int]] = field(default_factory=dict)
     hours: dict[tuple[int, datetime], HourTotals] = field(default_factory=dict)
+    archived_purchases: dict[int, tuple[int, Decimal, float, float]] = field(default_factory=dict)
+    """Per deal: archived purchases, their value and the sums of their log values and squares."""
 
 
 def scan_log(session: Session, project_ids: Sequence[int] | None = None) -> LogTotals:
@@ -90,6 +92,45 @@ def scan_log(session: Session, project_ids: Sequence[int] | None = None) -> LogT
         row = hours[(bandit_id, at)]
         row.purchases = int(count)
         row.purchase_value = Decimal(value)
+    _add_archive(session, project_ids, totals, deals, hours)
     totals.deals = {b: (n, c) for b, (n, c) in deals.items()}
     totals.hours = dict(hours)
     return totals
+
+
+def _add_archive(
+    session: Session,
+    project_ids: Sequence[int] | None,
+    totals: LogTotals,
+    deals: dict[int, list[int]],
+    hours: dict[tuple[int, datetime], HourTotals],
+) -> None:
+    """Add what retention archived to the log's totals (nothing before any retention)."""
+    archived = select(ArchivedLog)
+    if project_ids is not None:
+        archived = archived.join(Bandit, Bandit.bandit_id == ArchivedLog.bandit_id).where(
+            Bandit.project_id.in_(project_ids)
+        )
+    for row in session.scalars(archived):
+        deals[row.bandit_id][0] += row.impressions
+        deals[row.bandit_id][1] += row.clicks
+        if row.position:
+            slot = totals.slots.get((row.bandit_id, row.position), (0, 0))
+            totals.slots[(row.bandit_id, row.position)] = (
+                slot[0] + row.impressions,
+                slot[1] + row.clicks,
+            )
+        hour = hours[(row.bandit_id, row.hour)]
+        hour.impressions += row.impressions
+        hour.clicks += row.clicks
+        hour.purchases += row.purchases
+        hour.purchase_value += Decimal(row.purchase_value)
+        count, value, logs, squares = totals.archived_purchases.get(
+            row.bandit_id, (0, Decimal(0), 0.0, 0.0)
+        )
+        totals.archived_purchases[row.bandit_id] = (
+            count + row.purchases,
+            value + Decimal(row.purchase_value),
+            logs + row.log_value_sum,
+            squares + row.log_value_square_sum,
+        )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -136,3 +137,30 @@ class DealHour(Base):
     purchase_value: Mapped[Decimal] = mapped_column(
         Numeric(VALUE_DIGITS, PRICE_DECIMALS), nullable=False, default=Decimal(0)
     )
+
+
+class ArchivedLog(Base):
+    """What the log held before retention dropped it: per deal, slot and hour of the impression.
+
+    Not part of the founding spec. A partition of the log leaves only after its rows are summed
+    here (:mod:`hotdeals.db.retention`), in the same transaction, so every invariant becomes
+    "archived + retained = counters" and ``db-check`` keeps verifying all of them. ``position`` 0
+    stands for impressions logged without a slot. The purchases' value sums (and of their logs)
+    are the revenue posterior's statistics, archived with them.
+    """
+
+    __tablename__ = "archived_log"
+
+    bandit_id: Mapped[int] = mapped_column(
+        ForeignKey("bandits.bandit_id", ondelete="RESTRICT"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    impressions: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    purchases: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    purchase_value: Mapped[Decimal] = mapped_column(
+        Numeric(VALUE_DIGITS, PRICE_DECIMALS), nullable=False, default=Decimal(0)
+    )
+    log_value_sum: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    log_value_square_sum: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
