@@ -205,3 +205,73 @@ def test_invalid_posteriors_are_refused(
 def test_invalid_settings_are_refused(kwargs: dict[str, Any], name: str) -> None:
     with pytest.raises(InvalidParameterError, match=name):
         forecast_decision([1, 1], [1, 1], [0, 0], WinnerRule(), _rng(), **kwargs)
+
+
+def test_deals_that_cannot_reach_the_top_slots_are_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[tuple[int, int, int]] = []
+    original = forecast_module._PosteriorDraws
+
+    def spy(rng: np.random.Generator, draws: int, rows: int, arms: int) -> Any:
+        made.append((draws, rows, arms))
+        return original(rng, draws, rows, arms)
+
+    monkeypatch.setattr(forecast_module, "_PosteriorDraws", spy)
+    # Three 8% deals and 197 at 2% after 5,000 impressions each: only the three can be shown
+    # in the top two slots, within 2 x 1e-4 + 1e-3 (stats.plausible_top).
+    alpha = np.r_[np.full(3, 401.0), np.full(197, 101.0)]
+    beta = 5002.0 - alpha
+    pulls = np.full(200, 5_000)
+    forecast = forecast_decision(alpha, beta, pulls, WinnerRule(), _rng(), k=2, horizon=5_000)
+    assert {arms for _, _, arms in made} == {3}
+    assert forecast.paths == 32
+
+
+def test_many_plausible_deals_get_fewer_draws_then_fewer_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[tuple[int, int, int]] = []
+    original = forecast_module._PosteriorDraws
+
+    def spy(rng: np.random.Generator, draws: int, rows: int, arms: int) -> Any:
+        made.append((draws, rows, arms))
+        return original(rng, draws, rows, arms)
+
+    monkeypatch.setattr(forecast_module, "_PosteriorDraws", spy)
+    monkeypatch.setattr(forecast_module, "_MAX_TOTAL_ELEMENTS", 200_000)
+    # 100 fresh deals, 1,000 impressions: ten blocks of 100 and the check now, 11 checks.
+    # 200,000 / (11 x 100) = 181 draws x paths: draws down to 50, then paths down to 8.
+    fresh = np.ones(100)
+    forecast = forecast_decision(
+        fresh, fresh, np.zeros(100), WinnerRule(min_impressions=10**9), _rng(), horizon=1_000
+    )
+    assert forecast.paths == 8
+    assert made == [(50, 1, 100), (50, 8, 100)]
+
+
+@pytest.mark.parametrize(
+    ("so_far", "horizon", "checks"), [(0, 100, 2), (0, 500, 6), (0, 600, 7), (10_000, 2_000, 2)]
+)
+def test_checks_count_the_blocks_and_the_check_now(so_far: int, horizon: int, checks: int) -> None:
+    assert forecast_module._checks(so_far, horizon) == checks
+
+
+@pytest.mark.parametrize(
+    ("arms", "checks", "sizes"),
+    [
+        (10, 36, (1000, 32)),  # a small campaign: untouched
+        (100, 36, (138, 32)),  # 16M / (36 x 100 x 32) draws
+        (1_000, 36, (50, 8)),  # both floors
+        (1_000, 15, (50, 21)),  # 16M / (15 x 1,000 x 50) paths
+        (10_000, 36, (25, 8)),  # floors, then 2M elements a check at most
+    ],
+)
+def test_sizes_stay_within_the_budget_or_at_the_floors(
+    arms: int, checks: int, sizes: tuple[int, int]
+) -> None:
+    draws, paths = forecast_module._sizes(1000, 32, arms, checks)
+    assert (draws, paths) == sizes
+    assert draws * paths * arms <= forecast_module._MAX_ELEMENTS
+    at_floors = draws <= forecast_module._MIN_DRAWS and paths == forecast_module._MIN_PATHS
+    assert at_floors or draws * paths * arms * checks <= forecast_module._MAX_TOTAL_ELEMENTS

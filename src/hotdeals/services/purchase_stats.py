@@ -6,6 +6,12 @@ per impression is that rate times the mean value of a purchase under the log-nor
 :mod:`hotdeals.bandit.revenue`, whose posterior mean is infinite: the figures are posterior
 medians with equal-tailed intervals of Monte Carlo draws, seeded from the counts so that a
 refresh shows the same numbers. Revenue per click divides by a draw of the click rate.
+
+The draws cost ~250 ns per deal and draw, so with many deals they are capped at
+``_BUDGET_ELEMENTS`` in all (deals with the same counters, fresh ones say, drawn once): 4,000
+per deal up to 62 deals, 250 at 1,000. A quantile's Monte Carlo error grows as one over the
+root of the draws: the median's is 1% of the 95% interval's half-width at 4,000 draws, 4% at
+250, and each end of the interval's 2% and 9% (for a normal log revenue).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from hotdeals.services.posteriors import PurchaseState
 __all__ = ["PurchaseFigures", "purchase_figures", "value_prior"]
 
 _DRAWS = 4_000
+_BUDGET_ELEMENTS = 250_000  # draws x distinct deals: ~70 ms here
+_MIN_DRAWS = 100
 _LEVELS = (0.5, 0.025, 0.975)
 
 
@@ -63,21 +71,33 @@ def value_prior(deals: Sequence[PurchaseCounters]) -> ValuePrior:
 def purchase_figures(
     deals: Sequence[PurchaseCounters], seed: Sequence[int], draws: int = _DRAWS
 ) -> list[PurchaseFigures]:
-    """The figures of every deal, in order; one seeded generator for all of them."""
+    """The figures of every deal, in order; one seeded generator for all of them, and one set
+    of draws for deals with the same counters, which therefore get the same figures."""
     if not deals:
         return []
     rng = np.random.default_rng([*seed, 3])
-    n = np.array([d.n for d in deals], dtype=np.float64)
-    bought = np.array([d.purchases for d in deals], dtype=np.float64)
-    alpha = np.array([d.prior_alpha for d in deals]) + bought
-    beta = np.array([d.prior_beta for d in deals]) + np.maximum(n - bought, 0.0)
+    counters = np.array(
+        [
+            (
+                *(d.n, d.purchases, d.prior_alpha, d.prior_beta, d.alpha, d.beta),
+                *(d.log_value_sum, d.log_value_square_sum),
+            )
+            for d in deals
+        ],
+        dtype=np.float64,
+    )
+    distinct, which = np.unique(counters, axis=0, return_inverse=True)
+    n, bought, prior_alpha, prior_beta, click_alpha, click_beta, total, squares = distinct.T
+    alpha = prior_alpha + bought
+    beta = prior_beta + np.maximum(n - bought, 0.0)
     conversion = posterior_mean(alpha, beta)
     low, high = credible_interval(alpha, beta)
-    shape = (draws, len(deals))
+    draws = min(draws, max(_MIN_DRAWS, _BUDGET_ELEMENTS // len(distinct)))
+    shape = (draws, len(distinct))
     # Counters db-check would flag (sums without purchases, rounding below Cauchy-Schwarz) are
     # read as the nearest consistent ones: a page of figures must not fail on them.
-    total = np.where(bought > 0, [d.log_value_sum for d in deals], 0.0)
-    squares = np.where(bought > 0, [d.log_value_square_sum for d in deals], 0.0)
+    total = np.where(bought > 0, total, 0.0)
+    squares = np.where(bought > 0, squares, 0.0)
     squares = np.maximum(
         squares, np.divide(total**2, bought, out=np.zeros_like(total), where=bought > 0)
     )
@@ -90,14 +110,12 @@ def purchase_figures(
     )
     with np.errstate(divide="ignore"):
         per_impression = np.log(rng.beta(alpha, beta, size=shape)) + mu + 0.5 * sigma2
-        clicked = rng.beta(
-            [d.alpha for d in deals], [d.beta for d in deals], size=shape
-        )  # the deal's click posterior
+        clicked = rng.beta(click_alpha, click_beta, size=shape)  # the deal's click posterior
         per_click = per_impression - np.log(clicked)
     with np.errstate(over="ignore"):
         impression_q = np.exp(np.quantile(per_impression, _LEVELS, axis=0))
         click_q = np.exp(np.quantile(per_click, _LEVELS, axis=0))
-    return [
+    figures = [
         PurchaseFigures(
             float(conversion[i]),
             float(low[i]),
@@ -105,5 +123,6 @@ def purchase_figures(
             *(float(q) for q in impression_q[:, i]),
             *(float(q) for q in click_q[:, i]),
         )
-        for i in range(len(deals))
+        for i in range(len(distinct))
     ]
+    return [figures[i] for i in which.ravel()]
