@@ -519,6 +519,26 @@ def test_the_data_feed_matches_the_api(client: TestClient) -> None:
     )
 
 
+def test_the_charts_of_a_campaign_of_many_deals_draw_its_busiest_twelve(
+    client: TestClient,
+) -> None:
+    project = post_project(client, deals=14)
+    pid = project["project_id"]
+    traffic(client, pid, {i: (1 + i % 7 + (i == 0) * 10, 0) for i in range(14)})
+    admin_sign_in(client)
+    data = client.get(f"/admin/projects/{pid}/data.json").json()
+    assert data["charted"] == {"deals": 12, "of": 14}
+    assert len(data["rows"]) == 14  # the table lists every deal
+    shown = {i: 1 + i % 7 + (i == 0) * 10 for i in range(14)}
+    # The two with fewest impressions (ties: the higher id goes) are left out of every chart.
+    left_out = sorted(range(14), key=lambda i: (shown[i], -i))[:2]
+    names = [b["bandit_name"] for i, b in enumerate(project["bandits"]) if i not in left_out]
+    for figure in data["charts"].values():
+        assert [t["name"] for t in figure["data"]] == names
+    kept = {str(b["bandit_id"]) for i, b in enumerate(project["bandits"]) if i not in left_out}
+    assert set(data["series"]["impressions"]) == kept
+
+
 def test_an_empty_campaign_still_has_a_page_and_a_feed(client: TestClient) -> None:
     project = post_project(client, deals=0)
     admin_sign_in(client)

@@ -20,8 +20,9 @@ from hotdeals.errors import ProjectNotFound
 from hotdeals.http.deps import StateDep
 from hotdeals.http.state import AppState
 from hotdeals.services import analytics, projects
-from hotdeals.services.series import time_series
+from hotdeals.services.series import Bucket, time_series
 from hotdeals.web import charts
+from hotdeals.web.charted import charted
 from hotdeals.web.dashboard import figures_context, load_project, panel_payload
 from hotdeals.web.dashboard_auth import feed_admin
 from hotdeals.web.errors import ShowPage
@@ -48,14 +49,16 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
     (in the API's JSON shapes) and the charts."""
     view, stats = load_project(state, project_id)
     with state.sessions() as session:
-        bandits = projects.list_bandits(session, project_id)
-        chosen = bucket if bucket in ("hour", "day") else "hour"
-        points = time_series(session, project_id, "day" if chosen == "day" else "hour")
+        every = projects.list_bandits(session, project_id)
+        drawn, bandits = charted(stats, every)
+        ids = [b.bandit_id for b in bandits]
+        chosen: Bucket = "day" if bucket == "day" else "hour"
+        points = time_series(session, project_id, chosen, bandit_ids=ids)
         if bucket not in ("hour", "day") and charts.hourly_is_too_fine(points):
-            chosen, points = "day", time_series(session, project_id, "day")
-    series = charts.align(points, [b.bandit_id for b in bandits], chosen)
+            chosen, points = "day", time_series(session, project_id, "day", bandit_ids=ids)
+    series = charts.align(points, ids, chosen)
     context = figures_context(view, stats)
-    figures = charts.figures(stats, bandits, series, context["revenue_in"])
+    figures = charts.figures(drawn, bandits, series, context["revenue_in"])
     return {
         "project": {
             "project_id": project_id,
@@ -79,6 +82,7 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
             "purchase_value": {str(k): [str(a) for a in v] for k, v in series.revenue.items()},
         },
         "charts": figures,
+        "charted": {"deals": len(bandits), "of": len(every)},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

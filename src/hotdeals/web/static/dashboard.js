@@ -91,6 +91,12 @@
         if (element) window.Plotly.react(element, figure.data, fitted(figure, element), config);
       }
     }
+    const note = document.getElementById("charted-note");
+    if (note && payload.charted) {
+      const { deals, of } = payload.charted;
+      note.hidden = deals >= of;
+      note.textContent = `The charts show the ${deals} deals with the most impressions, of ${of}; the table lists every deal.`;
+    }
     root.dataset.bucket = payload.series.bucket;
     root.dataset.refreshes = String(Number(root.dataset.refreshes) + 1);
   }
