@@ -28,7 +28,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
-        description="SQLAlchemy URL; postgresql://user:pw@host:5432/db in production.",
+        description="SQLAlchemy URL; postgresql://user:pw@host:5432/db in production. Several "
+        "hosts: ?host=h1:5432&host=h2:5432&target_session_attrs=read-write (the one taking "
+        "writes). Through PgBouncer in transaction mode, add &pgbouncer=true.",
     )
     hotdeals_admin_token: SecretStr | None = Field(
         default=None,
@@ -171,6 +173,10 @@ class Settings(BaseSettings):
             raise ValueError(f"not a database URL ({exc})") from None
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError("only sqlite:// and postgresql:// URLs are supported")
+        # Read by hotdeals.db.engine (PgBouncer in transaction mode); a typo would silently
+        # keep the prepared statements PgBouncer cannot route, so only these two are accepted.
+        if url.query.get("pgbouncer", "false") not in {"true", "false"}:
+            raise ValueError("pgbouncer= must be true or false")
         return value
 
     @property
