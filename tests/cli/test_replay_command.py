@@ -1,22 +1,30 @@
-"""``hotdeals replay`` on CSV logs (synthetic, and the committed Open Bandit Dataset excerpt)
-and on a uniform project's transactions, on SQLite and PostgreSQL."""
+"""``hotdeals replay`` on CSV logs (synthetic, the committed Open Bandit Dataset excerpt, and a
+project's exports with and without the purchase columns) and on a uniform project's
+transactions, walked in pieces with the figures of the whole log, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import csv
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from hotdeals.bandit import InvalidArmsError, ThompsonSampling
+from hotdeals.bandit.replay import ReplayWalk
 from hotdeals.cli import app
 from hotdeals.db.counters import Impression, log_impressions, record_click
-from hotdeals.services.offline import read_log_csv
+from hotdeals.db.models import Transaction
+from hotdeals.db.purchases import PurchaseEvent, record_purchase
+from hotdeals.services import offline
+from hotdeals.services.offline import project_log, read_log_csv, replay_log, replay_project
 from tests.factories import make_project, make_user
 
 runner = CliRunner()
@@ -251,3 +259,102 @@ def test_from_db_errors_for_a_missing_or_empty_project(
     empty = runner.invoke(app, ["replay", "--from-db", str(project_id)])
     assert empty.exit_code == 2
     assert f"project {project_id} has no transactions to replay" in empty.stderr
+
+
+def test_an_export_old_or_new_replays_like_the_project(
+    configured: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    project_id, _ = seed_uniform_project(sessions, pages=1_000)
+    with sessions.begin() as session:  # purchases fill the export's newer columns
+        first = session.scalars(
+            select(Transaction.transaction_id)
+            .where(Transaction.project_id == project_id)
+            .order_by(Transaction.transaction_id)
+            .limit(3)
+        ).all()
+        for order, transaction_id in enumerate(first):
+            event = PurchaseEvent(Decimal("3.49"), 1, f"o-{order}")
+            record_purchase(session, transaction_id, event, START + timedelta(days=5))
+    from_db = runner.invoke(app, ["replay", "--from-db", str(project_id), "--json"])
+    assert from_db.exit_code == 0, from_db.output
+    expected = {k: v for k, v in last_json(from_db.stdout).items() if k != "source"}
+
+    new = tmp_path / "new.csv"
+    exported = runner.invoke(app, ["export", str(project_id), "--out", str(new)])
+    assert exported.exit_code == 0, exported.output
+    with new.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    assert rows[0][-3:] == ["purchases", "purchase_value", "purchased_at"]
+    assert sum(row[-2] == "3.49" for row in rows[1:]) == 3
+    old = tmp_path / "old.csv"  # an export written before the purchase columns existed
+    with old.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows(row[:-3] for row in rows)
+    assert rows[0][:-3][-2:] == ["clicked", "clicked_at"]
+
+    for log in (new, old):
+        result = runner.invoke(app, ["replay", str(log), "--json"])
+        assert result.exit_code == 0, result.output
+        figures = last_json(result.stdout)
+        assert figures["source"] == str(log)
+        assert {k: v for k, v in figures.items() if k != "source"} == expected
+        assert figures["total"] == 2_000
+
+
+def test_an_export_with_an_empty_click_names_the_exports_column(tmp_path: Path) -> None:
+    log = tmp_path / "export.csv"
+    log.write_text("transaction_id,bandit_id,clicked\n1,4,True\n2,5,\n", encoding="utf-8")
+    result = runner.invoke(app, ["replay", str(log)])
+    assert result.exit_code == 2
+    assert "column 'clicked' has 1 empty value(s)" in result.stderr
+
+
+@pytest.mark.parametrize("policy", ["thompson", "ucb1", "epsilon_greedy", "uniform"])
+def test_a_project_replayed_in_small_pieces_gives_the_figures_of_the_whole_log(
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    policy: str,
+) -> None:
+    """Memory stays flat because the log is walked piece by piece (COPY blocks on PostgreSQL,
+    fetches elsewhere); pieces far smaller than a window of the walk must not change a figure."""
+    project_id, rows = seed_uniform_project(sessions, pages=1_500)
+    log = tmp_path / "same.csv"
+    with log.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["item_id", "click", "position", "timestamp"])
+        writer.writerows(rows)
+    whole = replay_log(read_log_csv(log), policy, seed=4)
+    monkeypatch.setattr(offline, "_PIECE", 7)
+    monkeypatch.setattr(offline, "_FETCH", 7)
+    done: list[int] = []
+    with project_log(engine, project_id) as events:
+        assert len(events) == 3_000
+        assert events.slots == 2
+        assert events.items.tolist() == sorted({int(str(r[0])) for r in rows})
+        pieces = replay_project(events, policy, seed=4, progress=done.append)
+    assert pieces == whole
+    assert done == sorted(done)
+    assert done[-1] == 3_000
+    assert len(done) >= 3_000 // 7
+
+
+@pytest.mark.parametrize(
+    ("arms", "slots", "clicks", "message"),
+    [
+        ([0, 1], [0], [0, 1], "every event needs its arm, its slot and its click"),
+        ([0, 2], [0, 0], [0, 1], "arms are numbered from 0 to 1"),
+        ([0, -1], [0, 0], [0, 1], "arms are numbered from 0 to 1"),
+        ([0, 1], [0, -1], [0, 1], "positions are slots numbered from 1"),
+        ([0, 1], [0, 0], [0, 2], "clicks must be 0 or 1"),
+    ],
+)
+def test_a_walk_in_pieces_refuses_events_it_cannot_place(
+    arms: list[int], slots: list[int], clicks: list[int], message: str
+) -> None:
+    """The arms are fixed before the first piece: a piece naming another is an error, never a
+    silently misplaced event."""
+    walk = ReplayWalk(ThompsonSampling(), 2, 1, np.random.default_rng(0))
+    with pytest.raises(InvalidArmsError, match=message):
+        walk.feed(arms, slots, clicks)
+    assert walk.total == 0

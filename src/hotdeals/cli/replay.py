@@ -2,7 +2,8 @@
 
 The replay method (Li, Chu, Langford and Wang, WSDM 2011) answers "would Thompson sampling have
 done better than our A/B split?" from the log we already have, without a new live test. The
-log comes from a CSV file (Open Bandit Dataset layout) or from a ``uniform`` project.
+log comes from a CSV file (Open Bandit Dataset layout, or a project's CSV export) or from a
+``uniform`` project.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from hotdeals.cli.common import database, err, out, reports_errors
 from hotdeals.cli.progress import progress_bar
 from hotdeals.errors import InvalidRequest
 from hotdeals.services.offline import (
-    EventLog,
     check_policy,
-    load_project_log,
+    project_log,
     read_log_csv,
     replay_log,
+    replay_project,
 )
 
 __all__ = ["replay_command"]
@@ -33,7 +34,8 @@ def replay_command(
     log: Annotated[
         Path | None,
         typer.Argument(
-            help="CSV log with item_id and click columns, optionally position and timestamp.",
+            help="CSV log with item_id and click columns, optionally position and timestamp; "
+            "or a CSV written by hotdeals export (bandit_id and clicked).",
             show_default=False,
         ),
     ] = None,
@@ -62,20 +64,19 @@ def replay_command(
     the project's policy must be uniform.
 
     Example: hotdeals replay obd.csv --policy thompson
+    (or: hotdeals export 3 --out week48.csv; hotdeals replay week48.csv)
     """
     if (log is None) == (from_db is None):
         raise InvalidRequest("give either a CSV log file or --from-db PROJECT_ID")
     if seed < 0:
         raise InvalidRequest(f"--seed must be >= 0, got {seed}")
     check_policy(policy, epsilon)
-    events = _load(log, from_db)
-    with err.status(f"replaying {policy} over {len(events):,} events"):
-        result = replay_log(events, policy, epsilon=epsilon, seed=seed)
+    source, result = _replay(log, from_db, policy, epsilon, seed)
     if json_output:
-        typer.echo(json.dumps({"source": events.source, "policy": policy, **_figures(result)}))
+        typer.echo(json.dumps({"source": source, "policy": policy, **_figures(result)}))
         return
     out.print(
-        f"replay of {policy} on {events.source}:\n"
+        f"replay of {policy} on {source}:\n"
         f"  replay CTR  {result.ctr:.4%}  (95% bootstrap CI {result.ci_low:.4%} to "
         f"{result.ci_high:.4%})\n"
         f"  kept events {result.kept:,} of {result.total:,} ({result.clicks:,} click(s))\n"
@@ -84,16 +85,30 @@ def replay_command(
     )
 
 
-def _load(log: Path | None, project_id: int | None) -> EventLog:
+def _replay(
+    log: Path | None, project_id: int | None, policy: str, epsilon: float, seed: int
+) -> tuple[str, ReplayResult]:
+    """A file is read whole (only the columns replay needs); a project's log is replayed as it
+    is read, in pieces, so its memory does not grow with the log."""
     if log is not None:
         with err.status(f"reading {log}"):
-            return read_log_csv(log)
+            events = read_log_csv(log)
+        with err.status(f"replaying {policy} over {len(events):,} events"):
+            return events.source, replay_log(events, policy, epsilon=epsilon, seed=seed)
     assert project_id is not None
-    with database() as (_, sessions), sessions.begin() as session, progress_bar() as bar:
-        task = bar.add_task(f"loading project {project_id}", total=None)
-        return load_project_log(
-            session, project_id, progress=lambda done: bar.update(task, completed=done)
-        )
+    with database() as (engine, _), project_log(engine, project_id) as transactions:
+        with progress_bar() as bar:
+            task = bar.add_task(
+                f"replaying {policy} over {transactions.source}", total=len(transactions)
+            )
+            result = replay_project(
+                transactions,
+                policy,
+                epsilon=epsilon,
+                seed=seed,
+                progress=lambda done: bar.update(task, completed=done),
+            )
+        return transactions.source, result
 
 
 def _figures(result: ReplayResult) -> dict[str, float | int]:

@@ -26,10 +26,11 @@ from hotdeals.config import get_settings
 from hotdeals.db.types import utcnow
 from hotdeals.errors import InvalidRequest
 from hotdeals.services.analytics import DealStats, ProjectStats, project_stats
-from hotdeals.services.decisions import ForecastCache
 from hotdeals.services.export import count_transactions, export_csv, export_parquet
+from hotdeals.services.forecast_cache import ForecastCache
 from hotdeals.services.projects import get_project
 from hotdeals.services.schedules import effective_status
+from hotdeals.web.arm_table import shows_purchases
 from hotdeals.web.learning import half_life_text, new_deal_prior_text, prior_note, recent_label
 from hotdeals.web.windows import window_text
 
@@ -43,6 +44,10 @@ _CORRECTED_TITLE = "position-corrected: the CTR had each deal always been in slo
 _CORRECTED = ("CTR", "95% interval")
 # With a half-life: the discounted figures rank samples from (impressions weighted by age).
 _RECENT = ("impr.", "clicks", "mean", "95% interval")
+# Once a deal has a purchase (as on the dashboard): purchases, their value, the conversion's
+# posterior mean and the revenue per impression's posterior median, each with its 95% interval;
+# so that the table fits 100 columns, the revenue per click is left to --json.
+_PURCHASES = ("purchases", "value", "conv.", "95% interval", "rev./impr.", "95% interval")
 # The figures as the API's ``GET /api/projects/{id}/stats`` sends them (NaN as null).
 _STATS = TypeAdapter(ProjectStats)
 _SUFFIX_FORMATS: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -91,6 +96,7 @@ def stats(
         if project.ends_at is not None:
             schedule += f", then {project.end_action}"
         half_life = project.half_life_hours
+        currency = project.currency
         prior = (project.prior_alpha, project.prior_beta)
         forgetting = "off" if half_life is None else f"half-life {half_life_text(half_life)}"
         learning = (
@@ -113,6 +119,9 @@ def stats(
     if half_life is not None:
         rows = [_recent_row(deal) for deal in figures.bandits]
         print_table(_table(_recent_title(half_life), _RECENT, rows))
+    if shows_purchases(figures):
+        rows = [_purchase_row(deal) for deal in figures.bandits]
+        print_table(_table(_purchases_title(currency), _PURCHASES, rows))
     out.print(f"rank now: {effective}; {schedule}", highlight=False)
     out.print(learning, highlight=False)
     for note in notes:
@@ -142,7 +151,8 @@ def export(
     """Write a campaign's transactions log to a CSV or Parquet file, in batches.
 
     Columns: transaction_id, timestamp, customer_id, project_id, bandit_id,
-    bandit_name, position, clicked, clicked_at (timestamps in UTC).
+    bandit_name, position, clicked, clicked_at, purchases, purchase_value,
+    purchased_at (timestamps in UTC, values in the campaign's currency).
 
     Example: hotdeals export 1 --format parquet --out week48.parquet
     """
@@ -229,3 +239,37 @@ def _corrected_row(deal: DealStats) -> list[str | Text]:
         "-" if deal.ctr_corrected is None else f"{deal.ctr_corrected:.2%}",
         "-" if low is None or high is None else f"{low:.1%}-{high:.1%}",
     ]
+
+
+def _purchases_title(currency: str) -> str:
+    return f"purchases, values in {currency}: conversion, revenue per impression (posterior median)"
+
+
+def _purchase_row(deal: DealStats) -> list[str | Text]:
+    figures = deal.purchase
+    cells: list[str | Text] = [
+        str(deal.bandit_id),
+        _name(deal),
+        f"{deal.purchases:,}",
+        f"{deal.purchase_value:,.2f}",
+    ]
+    if figures is None:
+        return [*cells, *("-" for _ in _PURCHASES[2:])]
+    return [
+        *cells,
+        f"{figures.conversion:.2%}",
+        f"{figures.ci_low_conversion:.1%}-{figures.ci_high_conversion:.1%}",
+        _money(figures.revenue_per_impression),
+        _money_interval(
+            figures.ci_low_revenue_per_impression, figures.ci_high_revenue_per_impression
+        ),
+    ]
+
+
+def _money(value: float) -> str:
+    """A revenue per impression: four decimals, as on the dashboard."""
+    return f"{value:,.4f}"
+
+
+def _money_interval(low: float, high: float) -> str:
+    return f"{low:,.4f}-{high:,.4f}"

@@ -1,17 +1,19 @@
 """Offline replay: a logged impression stream, from a CSV file or the database, replayed.
 
-Replay needs the whole log in time order as flat arrays (it walks it once, jumping from kept
-event to kept event), so loading builds compact NumPy arrays and never a list of row objects:
-only the columns replay reads are parsed, from a CSV file (the Open Bandit Dataset layout) or
-from a project's transactions by a streamed query. (The log's export to CSV or Parquet is
-:mod:`hotdeals.services.export`.)
+Replay walks the log once in time order. A CSV file (the Open Bandit Dataset layout, or a CSV
+export of a project's log, :mod:`hotdeals.services.export`) is read into compact NumPy arrays of
+only the columns replay reads. A project's transactions are never held whole: one aggregate
+says which deals and slots the log has (all the walk must know first), then the events arrive
+in pieces (PostgreSQL writes them by COPY, :mod:`hotdeals.db.log_copy`) and are walked as they
+come (:class:`~hotdeals.bandit.replay.ReplayWalk`), so memory stays flat whatever the log's
+size, and the figures are those of a walk over the whole log at once.
 """
 
 from __future__ import annotations
 
 import csv
-from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,10 +23,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from numpy.typing import NDArray
-from sqlalchemy import select
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from hotdeals.bandit import POLICY_NAMES, Policy, ReplayResult, replay
+from hotdeals.bandit.replay import ReplayWalk
+from hotdeals.db.log_copy import bulk_reads, copy_blocks
 from hotdeals.db.models import Transaction
 from hotdeals.errors import InvalidRequest
 from hotdeals.services.bandit_errors import bandit_errors_as_invalid_request, checked_policy
@@ -32,19 +36,32 @@ from hotdeals.services.projects import require_project
 
 __all__ = [
     "EventLog",
+    "ProjectLog",
     "check_policy",
-    "load_project_log",
+    "project_log",
     "read_log_csv",
     "replay_log",
+    "replay_project",
 ]
 
 REQUIRED_COLUMNS: Final = ("item_id", "click")
 OPTIONAL_COLUMNS: Final = ("position", "timestamp")
-# Rows fetched per round trip when streaming a project's log out of the database.
+# A project's exported log (``hotdeals export``, ``transactions.csv``) names them otherwise: its
+# deal is the item and ``clicked`` the click. Its other columns, old or new, are never read.
+EXPORT_NAMES: Final = {"item_id": "bandit_id", "click": "clicked"}
+# Events per piece of a project's log: a few MB of arrays, whatever the log's size.
+_PIECE = 1 << 18
+# Rows fetched per round trip where there is no COPY (SQLite).
 _FETCH = 10_000
+# A project's events for replay, in time order: the deal, the click (0/1), the slot (0: none).
+_EVENTS = (
+    "SELECT bandit_id, CASE WHEN clicked THEN 1 ELSE 0 END, coalesce(position, 0) "
+    "FROM transactions WHERE project_id = %s ORDER BY timestamp, transaction_id"
+)
+_EVENT_COLUMNS = ("item", "click", "slot")
 
 Progress = Callable[[int], None]
-"""Called with the number of events loaded so far."""
+"""Called with the number of events replayed so far."""
 
 
 @dataclass(frozen=True)
@@ -65,31 +82,36 @@ class EventLog:
 def read_log_csv(path: Path) -> EventLog:
     """Read ``item_id``, ``click`` and, when present, ``position`` and ``timestamp``.
 
-    Other columns (the dataset's user features, say) are never parsed, which keeps a wide log
-    cheap to read. Rows are put in timestamp order when the log has one (stable, so ties keep
-    the file's order), because replay must see events in the order they happened.
+    A project's export is read as such a log, its ``bandit_id`` and ``clicked`` being the item
+    and the click (:data:`EXPORT_NAMES`). Other columns (the dataset's user features, an
+    export's purchases, say) are never parsed, which keeps a wide log cheap to read. Rows are
+    put in timestamp order when the log has one (stable, so ties keep the file's order),
+    because replay must see events in the order they happened.
     """
-    header = _read_header(path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    named = _columns(_read_header(path))
+    missing = [c for c in REQUIRED_COLUMNS if c not in named]
     if missing:
         names = ", ".join(repr(c) for c in missing)
         raise InvalidRequest(
-            f"{path}: missing column(s) {names}; a log needs item_id and click "
-            "(position and timestamp are optional)"
+            f"{path}: missing column(s) {names}; a log needs item_id and click, or an "
+            "export's bandit_id and clicked (position and timestamp are optional)"
         )
-    wanted = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in header]
+    wanted = list(named)
     try:
-        table = pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(include_columns=wanted))
+        table = pa_csv.read_csv(
+            path, convert_options=pa_csv.ConvertOptions(include_columns=list(named.values()))
+        )
     except (pa.ArrowException, OSError) as exc:
         raise InvalidRequest(f"{path}: {_first_line(exc)}") from None
+    table = table.rename_columns(wanted)
     if table.num_rows == 0:
         raise InvalidRequest(f"{path}: the log has no events")
     for name in wanted:
         nulls = table.column(name).null_count
         if nulls:
-            raise InvalidRequest(f"{path}: column {name!r} has {nulls} empty value(s)")
+            raise InvalidRequest(f"{path}: column {named[name]!r} has {nulls} empty value(s)")
     items = table.column("item_id").to_numpy()
-    clicks = _whole_numbers(path, "click", table.column("click"))
+    clicks = _whole_numbers(path, named["click"], table.column("click"))
     positions = (
         _whole_numbers(path, "position", table.column("position")) if "position" in wanted else None
     )
@@ -100,50 +122,116 @@ def read_log_csv(path: Path) -> EventLog:
     return EventLog(str(path), items, clicks, positions)
 
 
-def load_project_log(
-    session: Session, project_id: int, progress: Progress | None = None
-) -> EventLog:
-    """A project's transactions in time order, streamed from the database into flat arrays.
+@dataclass(frozen=True)
+class ProjectLog:
+    """A uniform project's log, read in one snapshot: what replay must know before the first
+    event (from one aggregate), and the session that reads the events after it."""
+
+    project_id: int
+    events: int
+    items: NDArray[np.int64]
+    """The deals the log shows, in increasing id order: the replay's arms."""
+    slots: int
+    """The last slot any event was shown in, or 0 when the log has no slots (top slot only)."""
+    session: Session
+
+    @property
+    def source(self) -> str:
+        return f"project {self.project_id}"
+
+    def __len__(self) -> int:
+        return self.events
+
+
+@contextmanager
+def project_log(engine: Engine, project_id: int) -> Iterator[ProjectLog]:
+    """A project's transactions as a replay reads them, all in one snapshot of the database.
 
     Only a project whose policy is ``uniform`` qualifies: replay is unbiased only when the
     logging policy chose every deal with the same probability, and any learning policy's log
     would credit the deals it already favoured.
     """
-    project = require_project(session, project_id)
-    if project.policy != "uniform":
-        raise InvalidRequest(
-            f"project {project_id} uses policy {project.policy!r}; replay is only unbiased on "
-            "a log collected by the 'uniform' policy"
-        )
-    items, clicks, positions = array("q"), array("q"), array("q")
+    if bulk_reads(engine):  # the aggregate and the events must see the same log
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with Session(engine) as session, session.begin():
+        project = require_project(session, project_id)
+        if project.policy != "uniform":
+            raise InvalidRequest(
+                f"project {project_id} uses policy {project.policy!r}; replay is only unbiased "
+                "on a log collected by the 'uniform' policy"
+            )
+        shape = session.execute(
+            select(
+                Transaction.bandit_id,
+                func.count(),
+                func.count(Transaction.position),
+                func.max(Transaction.position),
+            )
+            .where(Transaction.project_id == project_id)
+            .group_by(Transaction.bandit_id)
+            .order_by(Transaction.bandit_id)
+        ).all()
+        events = sum(int(row[1]) for row in shape)
+        if not events:
+            raise InvalidRequest(f"project {project_id} has no transactions to replay")
+        unknown = events - sum(int(row[2]) for row in shape)
+        if 0 < unknown < events:
+            raise InvalidRequest(
+                f"project {project_id}: {unknown} transaction(s) have no position; replay "
+                "needs the slot of every impression or of none"
+            )
+        items = np.array([row[0] for row in shape], dtype=np.int64)
+        slots = max(int(row[3] or 0) for row in shape)
+        yield ProjectLog(project_id, events, items, slots, session)
+
+
+def replay_project(
+    log: ProjectLog,
+    policy: str,
+    *,
+    epsilon: float = 0.1,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> ReplayResult:
+    """Replay ``policy`` on a project's log piece by piece; the figures :func:`replay_log` gives
+    on the same events at once, for the same seed."""
+    chosen = check_policy(policy, epsilon)
+    rng = np.random.default_rng(seed)
+    with bandit_errors_as_invalid_request(log.source):
+        walk = ReplayWalk(chosen, len(log.items), max(log.slots, 1), rng)
+        for items, clicks, slots in _pieces(log):
+            arms = np.searchsorted(log.items, items)
+            if not np.array_equal(log.items[np.minimum(arms, len(log.items) - 1)], items):
+                raise InvalidRequest(f"{log.source}: a deal appeared in the log while reading it")
+            walk.feed(arms, np.maximum(slots - 1, 0), clicks)
+            if progress is not None:
+                progress(walk.total)
+        return walk.result()
+
+
+def _pieces(log: ProjectLog) -> Iterator[tuple[NDArray[np.int64], ...]]:
+    """The log's events in time order, ``_PIECE`` at a time: deals, clicks, slots (0: none)."""
+    connection = log.session.connection()
+    if bulk_reads(connection):
+        read = pa_csv.ReadOptions(column_names=list(_EVENT_COLUMNS), use_threads=False)
+        convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(_EVENT_COLUMNS, pa.int64()))
+        for block, _ in copy_blocks(connection, _EVENTS, (log.project_id,), rows=_PIECE, size=None):
+            table = pa_csv.read_csv(pa.py_buffer(block), read, convert_options=convert)
+            yield tuple(np.asarray(table.column(name).to_numpy()) for name in _EVENT_COLUMNS)
+        return
     query = (
-        select(Transaction.bandit_id, Transaction.clicked, Transaction.position)
-        .where(Transaction.project_id == project_id)
+        select(
+            Transaction.bandit_id,
+            case((Transaction.clicked, 1), else_=0),
+            func.coalesce(Transaction.position, 0),
+        )
+        .where(Transaction.project_id == log.project_id)
         .order_by(Transaction.timestamp, Transaction.transaction_id)
         .execution_options(yield_per=_FETCH)
     )
-    for partition in session.execute(query).partitions():
-        for bandit_id, clicked, position in partition:
-            items.append(bandit_id)
-            clicks.append(1 if clicked else 0)
-            positions.append(0 if position is None else position)
-        if progress is not None:
-            progress(len(items))
-    if not items:
-        raise InvalidRequest(f"project {project_id} has no transactions to replay")
-    slots = np.frombuffer(positions, dtype=np.int64)
-    unknown = int((slots == 0).sum())
-    if 0 < unknown < len(slots):
-        raise InvalidRequest(
-            f"project {project_id}: {unknown} transaction(s) have no position; replay needs "
-            "the slot of every impression or of none"
-        )
-    return EventLog(
-        f"project {project_id}",
-        np.frombuffer(items, dtype=np.int64),
-        np.frombuffer(clicks, dtype=np.int64),
-        None if unknown else slots,
-    )
+    for partition in log.session.execute(query).partitions():
+        events = np.array(partition, dtype=np.int64).reshape(-1, len(_EVENT_COLUMNS))
+        yield tuple(events[:, i] for i in range(len(_EVENT_COLUMNS)))
 
 
 def check_policy(policy: str, epsilon: float = 0.1) -> Policy:
@@ -159,6 +247,18 @@ def replay_log(log: EventLog, policy: str, *, epsilon: float = 0.1, seed: int = 
     chosen = check_policy(policy, epsilon)
     with bandit_errors_as_invalid_request(log.source):
         return replay(chosen, log.item_ids, log.clicks, np.random.default_rng(seed), log.positions)
+
+
+def _columns(header: list[str]) -> dict[str, str]:
+    """The log's columns the file has, each with its name in the file (an export's names for the
+    item and the click when it has those and none of a log's own), for reading and messages."""
+    exported = not set(header) & set(REQUIRED_COLUMNS) and set(header) >= {*EXPORT_NAMES.values()}
+    names = EXPORT_NAMES if exported else {}
+    return {
+        column: names.get(column, column)
+        for column in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+        if names.get(column, column) in header
+    }
 
 
 def _read_header(path: Path) -> list[str]:

@@ -80,7 +80,7 @@ def export_transactions_csv(project_id: ProjectId, state: StateDep) -> Streaming
     with state.sessions() as session:  # a 404 before the stream starts, not in its middle
         projects.require_project(session, project_id)
     return StreamingResponse(
-        export.csv_chunks(export.export_rows(state.engine, project_id)),
+        export.csv_stream(state.engine, project_id),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="project-{project_id}.csv"'},
     )
