@@ -16,7 +16,7 @@ from hotdeals.config import Settings
 from hotdeals.db.engine import Timeouts, make_engine, make_session_factory
 from hotdeals.db.types import utcnow
 from hotdeals.services.click_tokens import ClickTokens
-from hotdeals.services.decisions import ForecastCache
+from hotdeals.services.forecast_cache import ForecastCache
 from hotdeals.services.learning import LearningLoop
 from hotdeals.services.visitors import Visitors
 

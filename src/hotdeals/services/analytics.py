@@ -19,7 +19,8 @@ from hotdeals.bandit import arm_statistics, credible_interval, posterior_mean
 from hotdeals.db.discounted import seen_at
 from hotdeals.db.models import Bandit, Project
 from hotdeals.db.types import utcnow
-from hotdeals.services.decisions import Decision, ForecastCache, Reading, build_decision
+from hotdeals.services.decisions import Decision, Reading, build_decision
+from hotdeals.services.forecast_cache import ForecastCache
 from hotdeals.services.judging import judge
 from hotdeals.services.posteriors import recent, slotted
 from hotdeals.services.projects import require_project

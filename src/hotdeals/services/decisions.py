@@ -9,9 +9,7 @@ the forward simulation of the forecast, is cached per campaign (:class:`Forecast
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -22,15 +20,12 @@ from hotdeals.bandit.forecast import Forecast, forecast_decision
 from hotdeals.bandit.uplift import uplift_vs_even
 from hotdeals.bandit.winner import Verdict, WinnerRule
 from hotdeals.db.models import Bandit, Project
+from hotdeals.services.forecast_cache import ForecastCache
 from hotdeals.services.posteriors import slotted
 from hotdeals.services.slot_effects import SlotEffects
 from hotdeals.vocabulary import EffectiveStatus, Objective
 
 DecisionState = Literal["collecting", "winner", "no_meaningful_difference", "rollout", "ended"]
-
-# A forecast is recomputed at most this often per campaign and process (it is a simulation of
-# thousands of future impressions, ~0.1-0.5 s); the panel says when it was computed.
-FORECAST_TTL_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,32 +75,6 @@ class Decision:
     missing: list[str]
     forecast: ForecastView | None
     uplift: UpliftView | None
-
-
-class ForecastCache:
-    """Per-process forecasts by campaign, each reused for :data:`FORECAST_TTL_S` seconds."""
-
-    def __init__(
-        self, ttl_s: float = FORECAST_TTL_S, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl_s = ttl_s
-        self.clock = clock
-        self._entries: dict[int, tuple[float, datetime, Forecast]] = {}
-        self._lock = threading.Lock()
-
-    def get(
-        self, project_id: int, now: datetime, compute: Callable[[], Forecast]
-    ) -> tuple[Forecast, datetime]:
-        """The cached forecast and when it was computed, or a new one (computed outside the
-        lock: two requests may both compute, the later one is kept)."""
-        with self._lock:
-            entry = self._entries.get(project_id)
-        if entry is not None and self.clock() - entry[0] <= self.ttl_s:
-            return entry[2], entry[1]
-        forecast = compute()
-        with self._lock:
-            self._entries[project_id] = (self.clock(), now, forecast)
-        return forecast, now
 
 
 def conditions_of(
