@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench bench-rule bench-positions bench-regret screenshots lock clean
+.PHONY: install run test lint bench bench-rule bench-positions bench-regret bench-data screenshots lock clean
 
 install: $(STAMP)
 
@@ -49,6 +49,12 @@ bench-positions: install
 # minute on two cores, one JSON line. Paper scale: python -m bench.chapelle_li (~45 min).
 bench-regret: install
 	nice $(BIN)/python -m bench.regret
+
+# A year of data on one machine (docs/scaling.md): 1M and 10M transactions loaded into throwaway
+# PostgreSQL databases; db-check, /stats, /timeseries, the dashboard feed and the exports timed,
+# peak memory of the commands, and a campaign of 1,000 deals. Minutes, not part of CI; one JSON line.
+bench-data: install
+	nice $(BIN)/python -m bench.data_bench --deals-case
 
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -5,16 +5,19 @@ settings except the rate limits, which are set out of reach (``GENEROUS_RATE_LIM
 everything from one address for a few hundred visitors, which the default limits would refuse,
 and the figures are the service's, not the limiter's refusals), and drives it with wrk exactly
 as the strip drives it: ranks by ``visitor_id`` over a pool of ``VISITORS`` ids, each with a
-fresh ``Idempotency-Key``, and clicks by click token on ``POST /api/clicks``.
+fresh ``Idempotency-Key``, clicks by click token on ``POST /api/clicks`` and purchases by click
+token on ``POST /api/purchases`` (every deal priced, each purchase worth ``PURCHASE_VALUE``).
 
 A warm-up rank run (64 connections, twice ``--seconds``, not measured) creates the visitors' rows
 (each worker then has them cached) and collects the click tokens of its answers; the measured
 rank runs (16 and 64 connections) follow, then the click runs, each sending distinct tokens of
-the warm-up's. In the same run it measures the server's ``/healthz`` ceiling and the database's
-own ceiling with pgbench running the equivalent SQL (``bench/pgbench/``: the impressions and the
-counters, without the Idempotency-Key's row), checks that the accounting is exact
-(impressions logged = 3 x successful ranks, one stored key per successful rank, clicks logged =
-successful first clicks, each up to the requests wrk left in flight; ``db-check``), and prints
+the warm-up's, then the purchase runs on the same tokens (a purchase of an impression not
+clicked yet implies its click). In the same run it measures the server's ``/healthz`` ceiling
+and the database's own ceiling with pgbench running the equivalent SQL (``bench/pgbench/``: the
+impressions and the counters, without the Idempotency-Key's row), checks that the accounting is
+exact (impressions logged = 3 x successful ranks, one stored key per successful rank, clicks logged
+= successful first clicks, purchases logged = successful first purchases and their value exactly
+``PURCHASE_VALUE`` each, each up to the requests wrk left in flight; ``db-check``), and prints
 one JSON line with every figure, also written to ``bench/results/``.
 
     .venv/bin/python -m bench.http_bench [--workers 2] [--seconds 10]
@@ -32,12 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from hotdeals.client import NewDeal
 from hotdeals.db.counters import Impression, log_impressions
 from hotdeals.db.engine import make_engine, make_session_factory
 from hotdeals.db.models import Transaction
@@ -56,6 +61,17 @@ WARMUP_CONNECTIONS = 64
 # The warm-up runs this many times --seconds: clicks answer faster than ranks, and each click
 # run needs a distinct token per request.
 WARMUP_FACTOR = 2
+PRICE = Decimal("2.49")  # every deal's: the open endpoint takes values up to price x quantity
+PURCHASE_VALUE = Decimal("1.00")
+RUNS = (
+    "rank_warmup",
+    "rank_c16",
+    "rank_c64",
+    "click_c16",
+    "click_c64",
+    "purchase_c16",
+    "purchase_c64",
+)
 
 
 def wrk(
@@ -118,7 +134,8 @@ def pgbench(url: str, script: str, connections: int, seconds: int, **variables: 
 
 
 def count_rows(url: str) -> dict[str, int]:
-    """Impressions, clicked impressions, stored Idempotency-Keys, visitors' rows, last id."""
+    """Impressions, clicked impressions, stored Idempotency-Keys, visitors' rows, last id, and
+    purchases (rows of the purchases table, the log's count and value in cents)."""
     engine = make_engine(url)
     with engine.connect() as connection:
         figures = {
@@ -131,6 +148,9 @@ def count_rows(url: str) -> dict[str, int]:
                 text("SELECT count(*) FROM users WHERE visitor_id IS NOT NULL")
             ),
             "last_id": connection.scalar(select(func.max(Transaction.transaction_id))),
+            "purchase_rows": connection.scalar(text("SELECT count(*) FROM purchases")),
+            "purchases": connection.scalar(select(func.sum(Transaction.purchases))),
+            "purchase_cents": connection.scalar(select(func.sum(Transaction.purchase_value) * 100)),
         }
     engine.dispose()
     return {name: int(value or 0) for name, value in figures.items()}
@@ -177,9 +197,11 @@ def rank_runs(
     return ranks_ok
 
 
-def click_runs(base: str, seconds: int, tokens: Path, report: dict[str, Any]) -> int:
-    """One click run per connection count, each on its own share of the warm-up's tokens;
-    returns the successful first clicks."""
+def token_runs(
+    kind: str, base: str, seconds: int, tokens: Path, report: dict[str, Any], **env: str
+) -> int:
+    """One run of ``kind`` (click or purchase) per connection count, each on its own share of
+    the warm-up's tokens; returns the successful first clicks or purchases."""
     collected = [
         line
         for part in sorted(tokens.parent.glob(tokens.name + ".*"))
@@ -188,16 +210,16 @@ def click_runs(base: str, seconds: int, tokens: Path, report: dict[str, Any]) ->
     ]
     report["tokens_collected"] = len(collected)
     if len(collected) < 2 * len(CONNECTIONS):
-        raise SystemExit(f"the warm-up collected {len(collected)} click tokens; too few to click")
+        raise SystemExit(f"the warm-up collected {len(collected)} click tokens; too few to use")
     share = len(collected) // len(CONNECTIONS)
-    clicks_ok = 0
+    done = 0
     for index, c in enumerate(CONNECTIONS):
-        mine = tokens.with_name(f"click-c{c}.txt")
+        mine = tokens.with_name(f"{kind}-c{c}.txt")
         mine.write_text("\n".join(collected[index * share : (index + 1) * share]) + "\n")
-        figures = wrk(base, c, seconds, "click.lua", TOKENS=str(mine), THREADS="2")
-        report[f"click_c{c}"] = figures
-        clicks_ok += figures["requests"] - figures["non2xx"] - figures["repeated_tokens"]
-    return clicks_ok
+        figures = wrk(base, c, seconds, "click.lua", TOKENS=str(mine), THREADS="2", **env)
+        report[f"{kind}_c{c}"] = figures
+        done += figures["requests"] - figures["non2xx"] - figures["repeated_tokens"]
+    return done
 
 
 def run(workers: int, seconds: int) -> dict[str, Any]:
@@ -213,14 +235,16 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
     with migrated_postgres() as url, tempfile.TemporaryDirectory() as scratch:
         tokens = Path(scratch) / "tokens"
         with ServerProcess(url, workers=workers, extra_env=GENEROUS_RATE_LIMITS) as server:
-            project_id, bandit_ids, _ = seed_project(
-                server.base_url, [f"Deal {i}" for i in range(6)], customers=CUSTOMERS
-            )
+            deals = [NewDeal(f"Deal {i}", price=PRICE) for i in range(6)]
+            project_id, bandit_ids, _ = seed_project(server.base_url, deals, customers=CUSTOMERS)
             base = server.base_url
             report["healthz"] = wrk(f"{base}/healthz", 64, seconds)
             ranks_ok = rank_runs(base, project_id, seconds, tokens, report)
             ranked = count_rows(url)
-            clicks_ok = click_runs(base, seconds, tokens, report)
+            clicks_ok = token_runs("click", base, seconds, tokens, report)
+            clicked = count_rows(url)
+            purchase = {"ENDPOINT": "/api/purchases", "FIELDS": f', "value": "{PURCHASE_VALUE}"'}
+            purchases_ok = token_runs("purchase", base, seconds, tokens, report, **purchase)
         rank_in_flight = WARMUP_CONNECTIONS + sum(CONNECTIONS)
         report["ranks_ok"] = ranks_ok
         report["impressions_logged"] = ranked["impressions"]
@@ -231,14 +255,23 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
         ) and within(ranks_ok, ranked["keys"], rank_in_flight)
         check = run_db_check(url)
         report["db_check_ok"] = check.returncode == 0
-        clicked = count_rows(url)
         report["clicks_logged"] = clicked["clicks"]
         report["clicks_ok"] = clicks_ok
         report["clicks_exact"] = within(clicks_ok, clicked["clicks"], sum(CONNECTIONS))
+        bought = count_rows(url)
+        report["purchases_ok"] = purchases_ok
+        report["purchases_logged"] = bought["purchases"]
+        report["clicks_implied"] = bought["clicks"] - clicked["clicks"]
+        cents = int(PURCHASE_VALUE * 100)
+        report["purchases_exact"] = (
+            within(purchases_ok, bought["purchases"], sum(CONNECTIONS))
+            and bought["purchase_rows"] == bought["purchases"]
+            and bought["purchase_cents"] == cents * bought["purchases"]
+        )
         # pgbench clicks a span of fresh impressions of its own.
         span = 150_000
         add_unclicked_impressions(url, project_id, bandit_ids, span)
-        first = clicked["last_id"] + 1
+        first = bought["last_id"] + 1
         ceilings: dict[str, float] = {}
         for c in CONNECTIONS:
             ceilings[f"rank_c{c}"] = pgbench(
@@ -258,7 +291,7 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
         name: round(report[name]["rps"] / ceilings[name], 3) for name in ceilings
     } | {
         f"{name}_vs_healthz": round(report[name]["rps"] / report["healthz"]["rps"], 3)
-        for name in ceilings
+        for name in (*ceilings, "purchase_c16", "purchase_c64")
     }
     r64, c64 = report["rank_c64"], report["click_c64"]
     report["targets_met"] = {
@@ -266,11 +299,11 @@ def run(workers: int, seconds: int) -> dict[str, Any]:
         "click_rps>=1600": c64["rps"] >= TARGETS["click_rps"],
         "p99<=100ms": max(r64["p99_ms"], c64["p99_ms"]) <= TARGETS["p99_ms"],
         "zero_errors": all(
-            report[n]["non2xx"] == 0 and report[n]["socket_errors"] == 0
-            for n in ("rank_warmup", "rank_c16", "rank_c64", "click_c16", "click_c64")
+            report[n]["non2xx"] == 0 and report[n]["socket_errors"] == 0 for n in RUNS
         ),
         "impressions=3x_ranks": report["impressions_exact"],
         "clicks_counted": report["clicks_exact"],
+        "purchases_counted": report["purchases_exact"],
         "db_check": report["db_check_ok"],
     }
     return report
@@ -287,7 +320,7 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"http-{report['when']}.json").write_text(line + "\n")
     print(line)
-    exact = report["impressions_exact"] and report["clicks_exact"]
+    exact = report["impressions_exact"] and report["clicks_exact"] and report["purchases_exact"]
     return 0 if report["db_check_ok"] and exact else 1
 
 

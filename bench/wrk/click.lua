@@ -3,9 +3,14 @@
 -- lines i, i + THREADS, ... so that no two requests send the same token and every click is a
 -- first click. Past its last token a thread sends that one again (answered already_recorded;
 -- the script reports how many requests it repeated).
+-- Purchases by click token are the same requests elsewhere: ENDPOINT=/api/purchases and
+-- FIELDS=', "value": "1.00"' (JSON members appended to each body) make every request a first
+-- purchase of its impression.
 -- Usage: TOKENS=/tmp/tokens-c16 THREADS=2 wrk -t2 -s click.lua http://127.0.0.1:8000
 local file = os.getenv("TOKENS") or "tokens.txt"
 local stride = tonumber(os.getenv("THREADS") or "2")
+local endpoint = os.getenv("ENDPOINT") or "/api/clicks"
+local fields = os.getenv("FIELDS") or ""
 local threads = {}
 local started = 0
 
@@ -20,7 +25,7 @@ function init(args)
   local line_number = 0
   for token in io.lines(file) do
     if line_number % stride == offset then
-      table.insert(bodies, '{"token": "' .. token .. '"}')
+      table.insert(bodies, '{"token": "' .. token .. '"' .. fields .. '}')
     end
     line_number = line_number + 1
   end
@@ -38,7 +43,7 @@ function request()
   else
     next_index = next_index + 1
   end
-  return wrk.format("POST", "/api/clicks", headers, bodies[index])
+  return wrk.format("POST", endpoint, headers, bodies[index])
 end
 
 done = function(summary, latency, requests)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from hotdeals.client import AsyncHotDealsClient, HotDealsClient, HotDealsError
+from hotdeals.client import AsyncHotDealsClient, HotDealsClient, HotDealsError, NewDeal
 from tests.support.server import ADMIN_TOKEN
 
 T = TypeVar("T")
@@ -55,7 +55,7 @@ class Tally:
 
 
 def seed_project(
-    base_url: str, deals: Sequence[str], *, customers: int = 50, slots: int = 3
+    base_url: str, deals: Sequence[NewDeal | str], *, customers: int = 50, slots: int = 3
 ) -> tuple[int, list[int], list[int]]:
     """A running project with these deals and some customers; returns their ids."""
     with HotDealsClient(base_url, admin_token=ADMIN_TOKEN, timeout=30) as client:
