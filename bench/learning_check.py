@@ -15,11 +15,9 @@ import json
 import random
 import sys
 
-import httpx
-
 from tests.support.loadgen import seed_project, shop
 from tests.support.postgres import migrated_postgres
-from tests.support.server import ServerProcess, admin_headers
+from tests.support.server import ServerProcess, api_client
 
 RATES = (0.02, 0.04, 0.08)
 
@@ -46,7 +44,7 @@ def check(ranks: int, clients: int, seed: int, workers: int) -> list[str]:
                 seed=seed,
             )
         )
-        with httpx.Client(base_url=server.base_url, headers=admin_headers()) as client:
+        with api_client(server.base_url) as client:
             stats = client.get(f"/api/projects/{project_id}/stats").json()
     best = bandit_ids[-1]
     last = sorted(tally.shown)[-5_000:]  # transaction ids grow with time

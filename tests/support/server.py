@@ -18,6 +18,8 @@ from types import TracebackType
 
 import httpx
 
+from hotdeals.client.client import POOL_LIMITS
+
 ADMIN_TOKEN = "bench-admin-token"
 HOTDEALS = Path(sys.executable).with_name("hotdeals")
 READY_TIMEOUT = 60.0  # seconds for a fresh server to answer /readyz (migrations already ran)
@@ -45,6 +47,14 @@ GENEROUS_RATE_LIMITS = {
 
 def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def api_client(base_url: str, *, timeout: float = 30) -> httpx.Client:
+    """An admin's client for a test server that, like ours, never reuses a connection the
+    server may be closing for idleness (a shared client can sit idle for the browser's steps)."""
+    return httpx.Client(
+        base_url=base_url, headers=admin_headers(), timeout=timeout, limits=POOL_LIMITS
+    )
 
 
 def free_port() -> int:

@@ -14,7 +14,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
@@ -26,7 +25,7 @@ from hotdeals.db.migrate import upgrade_to_head
 from hotdeals.db.types import utcnow
 from tests.conftest import require
 from tests.support.postgres import migrated_postgres
-from tests.support.server import ServerProcess, admin_headers
+from tests.support.server import ServerProcess, api_client
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
@@ -103,9 +102,7 @@ def live_server(
             upgrade_to_head(engine)
             engine.dispose()
         server = stack.enter_context(ServerProcess(url))
-        api = stack.enter_context(
-            httpx.Client(base_url=server.base_url, headers=admin_headers(), timeout=30)
-        )
+        api = stack.enter_context(api_client(server.base_url))
         engine = make_engine(url)
         stack.callback(engine.dispose)
         yield LiveServer(server.base_url, api, request.param, engine)

@@ -32,7 +32,7 @@ from hotdeals.db.migrate import upgrade_to_head
 from tests.conftest import require
 from tests.factories import post_project
 from tests.support.postgres import migrated_postgres
-from tests.support.server import ServerProcess, admin_headers
+from tests.support.server import ServerProcess, api_client
 
 if TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Page, Response
@@ -134,9 +134,7 @@ def service(
             migrating.dispose()
         cors = {"HOTDEALS_CORS_ORIGINS": shop.base_url}
         server = stack.enter_context(ServerProcess(url, extra_env=cors))
-        api = stack.enter_context(
-            httpx.Client(base_url=server.base_url, headers=admin_headers(), timeout=30)
-        )
+        api = stack.enter_context(api_client(server.base_url))
         engine = make_engine(url)
         stack.callback(engine.dispose)
         yield Service(server, api, engine)

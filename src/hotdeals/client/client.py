@@ -20,6 +20,11 @@ from hotdeals.client.calls import Call
 T = TypeVar("T")
 P = ParamSpec("P")
 DEFAULT_TIMEOUT = 5.0  # seconds, for connecting, each read and each write
+IDLE_CONNECTION_S = 2.0
+"""How long an idle pooled connection is reused: well under the server's keep-alive timeout
+(``HOTDEALS_KEEPALIVE_TIMEOUT_S``, 5 s by default). At httpx's own default (also 5 s) a request
+sent on a connection the server is closing at that moment fails with "Server disconnected"."""
+POOL_LIMITS = httpx.Limits(keepalive_expiry=IDLE_CONNECTION_S)
 
 
 def _headers(admin_token: str | None) -> dict[str, str]:
@@ -65,7 +70,11 @@ class HotDealsClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.http = httpx.Client(
-            base_url=base_url, headers=_headers(admin_token), timeout=timeout, transport=transport
+            base_url=base_url,
+            headers=_headers(admin_token),
+            timeout=timeout,
+            limits=POOL_LIMITS,
+            transport=transport,
         )
 
     def send(self, call: Call[T]) -> T:
@@ -122,7 +131,11 @@ class AsyncHotDealsClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.http = httpx.AsyncClient(
-            base_url=base_url, headers=_headers(admin_token), timeout=timeout, transport=transport
+            base_url=base_url,
+            headers=_headers(admin_token),
+            timeout=timeout,
+            limits=POOL_LIMITS,
+            transport=transport,
         )
 
     async def send(self, call: Call[T]) -> T:
