@@ -107,7 +107,7 @@ def pieces(deals: list[Bandit]) -> dict[str, Callable[[], object]]:
         "uplift": lambda: uplift_vs_even(
             clicks, shown, alpha, beta, np.random.default_rng(2), draws=DRAWS
         ),
-        "purchase_figures": lambda: purchase_figures(deals, [0]),
+        "purchase_figures": lambda: purchase_figures(deals),
     }
 
 

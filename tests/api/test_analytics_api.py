@@ -155,6 +155,29 @@ def test_time_series_buckets_by_hour_and_day(client: TestClient, engine: Engine)
     )
 
 
+def test_time_series_of_chosen_deals(client: TestClient) -> None:
+    """``bandit_id`` repeated: a campaign of many deals charts a few without megabytes."""
+    pid = post_project(client, deals=3)["project_id"]
+    ids = sorted(deal["bandit_id"] for deal in rank(client, pid, "v-chosen", k=3))
+    url = f"/api/projects/{pid}/timeseries"
+    some = client.get(url, params={"bandit_id": ids[:2]}, headers=ADMIN)
+    assert some.status_code == 200, some.text
+    assert sorted({p["bandit_id"] for p in some.json()["points"]}) == ids[:2]
+    every = client.get(url, headers=ADMIN).json()
+    assert sorted({p["bandit_id"] for p in every["points"]}) == ids
+    other = post_project(client, deals=1)["project_id"]
+    (foreign,) = [
+        d["bandit_id"] for d in client.get(f"/api/projects/{other}/bandits", headers=ADMIN).json()
+    ]
+    refused = client.get(url, params={"bandit_id": [ids[0], foreign]}, headers=ADMIN)
+    assert refused.status_code == 404
+    assert refused.json()["detail"] == f"deal {foreign} is not a deal of project {pid}"
+    for bad in ({"bandit_id": "0"}, {"bandit_id": "x"}, {"bandit_id": list(range(1, 102))}):
+        answer = client.get(url, params=bad, headers=ADMIN)
+        assert answer.status_code == 422, bad
+        assert answer.json()["detail"][0]["loc"][:2] == ["query", "bandit_id"]
+
+
 def buy(client: TestClient, deal: dict[str, Any], value: str, order_id: str) -> None:
     """The shop's backend reports a purchase on an impression (admin, by transaction id)."""
     answer = client.post(

@@ -79,7 +79,7 @@ def test_counters_follow_the_log(
         assert find_mismatches(session, [ids[1]]) == []
         assert {
             (c.bandit_id, c.position): (c.impressions, c.clicks)
-            for c in read_slot_counts(session, arm_ids)
+            for c in read_slot_counts(session, ids[1])
         } == {pair: (n, clicks_per_slot[pair]) for pair, n in per_slot.items()}
         for index, bandit in enumerate(
             session.scalars(

@@ -1,11 +1,13 @@
 """The judge of a campaign with many deals: the click Monte Carlo screens out hopeless deals,
-the revenue one stays within its budget of draws, and both still sum P(best) to 1."""
+draws again with more draws when the leader is near the rule's threshold, the revenue one stays
+within its budget of draws, and both still sum P(best) to 1."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+from scipy import integrate, optimize, stats
 
 from hotdeals.db.models import Bandit, Project
 from hotdeals.services import judging
@@ -70,3 +72,42 @@ def test_revenue_draws_stay_within_their_budget() -> None:
         _project(Objective.REVENUE), deals[:6], active[:6], np.random.default_rng(1), 20_000
     )
     assert few.live.draws == 20_000
+
+
+def _leader_among_weak_deals(weak_beta: float, count: int = 1_000) -> list[Bandit]:
+    """A deal at 12% after 1,000 impressions among ``count - 1`` Beta(1, ``weak_beta``) ones."""
+    leader = Bandit(bandit_id=1, alpha=121.0, beta=881.0, active=True)
+    weak = [
+        Bandit(bandit_id=i + 2, alpha=1.0, beta=weak_beta, active=True) for i in range(count - 1)
+    ]
+    return [leader, *weak]
+
+
+def _exact_leader_prob_best(weak_beta: float, count: int = 1_000) -> float:
+    """``P(theta_leader > every weak theta)`` by quadrature: the weak deals' CDF is closed-form."""
+
+    def integrand(x: float) -> float:
+        weak_cdf = 1.0 - (1.0 - x) ** weak_beta
+        return float(stats.beta.pdf(x, 121.0, 881.0) * weak_cdf ** (count - 1))
+
+    value, _ = integrate.quad(integrand, 0.05, 0.25, points=[0.12], limit=200)
+    return float(value)
+
+
+def test_a_leader_near_the_rules_threshold_is_drawn_again_with_more_draws() -> None:
+    weak_beta = optimize.brentq(lambda b: _exact_leader_prob_best(b) - 0.95, 40.0, 200.0)
+    deals = _leader_among_weak_deals(weak_beta)
+    active = np.ones(len(deals), dtype=bool)
+    judged = judge(_project(Objective.CLICK), deals, active, np.random.default_rng(3), 20_000)
+    assert judged.live.plausible == 1_000
+    assert judged.live.draws == 2_000  # REFINED_BUDGET / 1,000 plausible, not 400
+    assert abs(judged.live.prob_best[0] - 0.95) < 4 * math.sqrt(0.95 * 0.05 / 2_000)
+
+
+def test_far_from_the_threshold_the_budget_stands() -> None:
+    deals = _leader_among_weak_deals(40.0)  # the leader's exact P(best) is far below 0.95
+    assert _exact_leader_prob_best(40.0) < 0.5
+    active = np.ones(len(deals), dtype=bool)
+    judged = judge(_project(Objective.CLICK), deals, active, np.random.default_rng(3), 20_000)
+    assert judged.live.plausible == 1_000
+    assert judged.live.draws == 400

@@ -39,8 +39,20 @@ class ProjectsQuery(PageQuery):
     status: ProjectStatus | None = Field(default=None, description="only campaigns in this state")
 
 
+MAX_SERIES_DEALS = 100
+
+
 class SeriesQuery(QueryModel):
     bucket: Literal["hour", "day"] = Field(default="hour", description="bucket width (UTC)")
+    bandit_id: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        default=None,
+        max_length=MAX_SERIES_DEALS,
+        description=(
+            "only these deals (repeat the parameter: `?bandit_id=3&bandit_id=5`), each a deal "
+            f"of the campaign, at most {MAX_SERIES_DEALS}; every deal by default (a campaign "
+            "of a thousand deals has megabytes of series)"
+        ),
+    )
 
 
 def no_query(request: Request) -> None:

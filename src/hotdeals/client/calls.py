@@ -48,7 +48,7 @@ class Call(Generic[T]):
     path: str
     read: Callable[[bytes], T]
     json: Any = None
-    params: Mapping[str, str | int] | None = None
+    params: Mapping[str, str | int | list[int]] | None = None
     headers: Mapping[str, str] | None = None
 
     def result(self, response: httpx.Response) -> T:
@@ -277,10 +277,16 @@ def stats(project_id: int) -> Call[Stats]:
     return Call("GET", f"/api/projects/{project_id}/stats", _reader(Stats))
 
 
-def timeseries(project_id: int, *, bucket: Bucket = "hour") -> Call[TimeSeries]:
-    """Impressions and clicks per deal per hour or day (UTC)."""
+def timeseries(
+    project_id: int, *, bucket: Bucket = "hour", bandit_ids: Iterable[int] | None = None
+) -> Call[TimeSeries]:
+    """Impressions, clicks, purchases and revenue per deal per hour or day (UTC); only the
+    deals ``bandit_ids`` when given (at most 100)."""
     path = f"/api/projects/{project_id}/timeseries"
-    return Call("GET", path, _reader(TimeSeries), None, {"bucket": bucket})
+    params: dict[str, str | int | list[int]] = {"bucket": bucket}
+    if bandit_ids is not None:
+        params["bandit_id"] = list(bandit_ids)
+    return Call("GET", path, _reader(TimeSeries), None, params)
 
 
 def transactions_csv(project_id: int) -> Call[str]:

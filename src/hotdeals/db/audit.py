@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from hotdeals.db.discounted import discounted_mismatches, repair_discounted
@@ -34,7 +34,7 @@ from hotdeals.db.purchase_audit import (
     repair_summaries,
     summary_mismatches,
 )
-from hotdeals.db.rollup_audit import hour_mismatches, repair_hours
+from hotdeals.db.rollup_audit import KEYS_PER_STATEMENT, hour_mismatches, repair_hours
 from hotdeals.db.service_tables import BanditPosition
 from hotdeals.db.types import utcnow
 
@@ -170,12 +170,14 @@ def repair_counters(
     changed += repair_hours(session, project_ids, totals)
     changed += repair_summaries(session, project_ids)
     changed += repair_discounted(session, project_ids, utcnow().timestamp())
-    for bandit, values in _expected_counters(session, project_ids, totals):
-        if any(_differs(float(getattr(bandit, c)), v) for c, v in values.items()):
-            session.execute(
-                update(Bandit).where(Bandit.bandit_id == bandit.bandit_id).values(values)
-            )
-            changed += 1
+    rewritten = [
+        {"bandit_id": bandit.bandit_id, **values}
+        for bandit, values in _expected_counters(session, project_ids, totals)
+        if any(_differs(float(getattr(bandit, c)), v) for c, v in values.items())
+    ]
+    if rewritten:  # by primary key, in one batched statement (executemany)
+        session.execute(update(Bandit), sorted(rewritten, key=lambda row: row["bandit_id"]))
+    changed += len(rewritten)
     counts = (
         select(func.count())
         .where(Bandit.project_id == Project.project_id)
@@ -236,17 +238,15 @@ def _repair_slots(session: Session, project_ids: Sequence[int] | None, totals: L
     """Rewrite every deal-slot row that disagrees with the log; return how many changed."""
     want, have = _slot_counts(session, project_ids, totals)
     wrong = sorted(pair for pair in set(want) | set(have) if want.get(pair) != have.get(pair))
-    for bandit_id, position in wrong:
-        session.execute(
-            delete(BanditPosition).where(
-                BanditPosition.bandit_id == bandit_id, BanditPosition.position == position
-            )
-        )
-        if (bandit_id, position) in want:
-            impressions, clicks = want[(bandit_id, position)]
-            session.execute(
-                insert(BanditPosition).values(
-                    bandit_id=bandit_id, position=position, impressions=impressions, clicks=clicks
-                )
-            )
+    pairs = tuple_(BanditPosition.bandit_id, BanditPosition.position)
+    for start in range(0, len(wrong), KEYS_PER_STATEMENT):
+        chunk = wrong[start : start + KEYS_PER_STATEMENT]
+        session.execute(delete(BanditPosition).where(pairs.in_(chunk)))
+    rows = [
+        {"bandit_id": b, "position": p, "impressions": want[(b, p)][0], "clicks": want[(b, p)][1]}
+        for b, p in wrong
+        if (b, p) in want
+    ]
+    if rows:
+        session.execute(insert(BanditPosition), rows)
     return len(wrong)

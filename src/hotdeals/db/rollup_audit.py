@@ -13,18 +13,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from hotdeals.db.log_totals import HourTotals, LogTotals
 from hotdeals.db.models import Bandit
 from hotdeals.db.service_tables import DealHour
 
-__all__ = ["ROLLUP_COLUMNS", "hour_mismatches", "repair_hours"]
+__all__ = ["KEYS_PER_STATEMENT", "ROLLUP_COLUMNS", "hour_mismatches", "repair_hours"]
 
 ROLLUP_COLUMNS: Final = ("impressions", "clicks", "purchases", "purchase_value")
 
 HourKey = tuple[int, datetime]
+# Rows deleted per statement by a repair (two parameters each, well inside every driver's
+# limit): a thousand deals' month of hours is 720,000 rows, which took hours one at a time.
+KEYS_PER_STATEMENT: Final = 1_000
 
 
 def _stored(session: Session, project_ids: Sequence[int] | None) -> dict[HourKey, HourTotals]:
@@ -46,12 +49,13 @@ def _stored(session: Session, project_ids: Sequence[int] | None) -> dict[HourKey
 
 def _wrong(
     session: Session, project_ids: Sequence[int] | None, totals: LogTotals
-) -> list[tuple[HourKey, HourTotals, HourTotals]]:
-    """``(key, stored, expected)`` of every deal-hour whose row disagrees with the log."""
+) -> list[tuple[HourKey, HourTotals | None, HourTotals]]:
+    """``(key, stored, expected)`` of every deal-hour whose row disagrees with the log; stored
+    is None where there is no row (zeros)."""
     have = _stored(session, project_ids)
     empty = HourTotals()
     return [
-        (key, have.get(key, empty), totals.hours.get(key, empty))
+        (key, have.get(key), totals.hours.get(key, empty))
         for key in sorted(set(have) | set(totals.hours))
         if have.get(key, empty) != totals.hours.get(key, empty)
     ]
@@ -62,10 +66,11 @@ def hour_mismatches(
 ) -> list[tuple[int, datetime, str, float, float]]:
     """``(bandit_id, hour, column, stored, expected)`` for each wrong rollup figure."""
     return [
-        (key[0], key[1], column, float(getattr(stored, column)), float(getattr(want, column)))
+        (key[0], key[1], column, float(getattr(kept, column)), float(getattr(want, column)))
         for key, stored, want in _wrong(session, project_ids, totals)
+        for kept in [stored or HourTotals()]
         for column in ROLLUP_COLUMNS
-        if getattr(stored, column) != getattr(want, column)
+        if getattr(kept, column) != getattr(want, column)
     ]
 
 
@@ -81,20 +86,29 @@ def repair_hours(session: Session, project_ids: Sequence[int] | None, totals: Lo
             )
         ).all()
     )
-    for (bandit_id, hour), _, want in wrong:
-        session.execute(
-            delete(DealHour).where(DealHour.bandit_id == bandit_id, DealHour.hour == hour)
-        )
-        if want != HourTotals():
-            session.execute(
-                insert(DealHour).values(
-                    bandit_id=bandit_id,
-                    hour=hour,
-                    project_id=projects[bandit_id],
-                    impressions=want.impressions,
-                    clicks=want.clicks,
-                    purchases=want.purchases,
-                    purchase_value=want.purchase_value,
-                )
-            )
+    gone: list[HourKey] = []  # rows the log has nothing for
+    rewritten: list[dict[str, object]] = []
+    added: list[dict[str, object]] = []
+    for (bandit_id, hour), stored, want in wrong:
+        if want == HourTotals():
+            gone.append((bandit_id, hour))
+            continue
+        row = {
+            "bandit_id": bandit_id,
+            "hour": hour,
+            "project_id": projects[bandit_id],
+            "impressions": want.impressions,
+            "clicks": want.clicks,
+            "purchases": want.purchases,
+            "purchase_value": want.purchase_value,
+        }
+        (added if stored is None else rewritten).append(row)
+    keys = tuple_(DealHour.bandit_id, DealHour.hour)
+    for start in range(0, len(gone), KEYS_PER_STATEMENT):
+        session.execute(delete(DealHour).where(keys.in_(gone[start : start + KEYS_PER_STATEMENT])))
+    # One batched statement each (executemany): rows by primary key, then the missing ones.
+    if rewritten:
+        session.execute(update(DealHour), rewritten)
+    if added:
+        session.execute(insert(DealHour), added)
     return len(wrong)

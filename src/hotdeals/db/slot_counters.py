@@ -8,7 +8,6 @@ lock in one order). They let the slot effects and the uplift be read from deals 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from hotdeals.db.models import Base
 
 BANDIT_POSITIONS = Base.metadata.tables["bandit_positions"]
+BANDITS = Base.metadata.tables["bandits"]
 
 Slot = tuple[int, int]
 """``(bandit_id, position)``."""
@@ -102,14 +102,16 @@ UNNEST_UPSERT = _adding(
 _SQLITE_UPSERT = _adding(sqlite.insert(BANDIT_POSITIONS))
 
 
-def read_slot_counts(session: Session, bandit_ids: Collection[int]) -> list[SlotCount]:
-    """The deals' rows, in ``(bandit_id, position)`` order; a pair never shown has none."""
-    if not bandit_ids:
-        return []
+def read_slot_counts(session: Session, project_id: int) -> list[SlotCount]:
+    """The campaign's rows, in ``(bandit_id, position)`` order; a pair never shown has none.
+
+    Selected by the campaign (a subquery on ``bandits``), not by a list of ids: with a thousand
+    deals a bound list costs more to send and plan than the rows cost to read."""
     table = BANDIT_POSITIONS.c
+    deals = BANDITS.c
     rows = session.execute(
         select(table.bandit_id, table.position, table.impressions, table.clicks)
-        .where(table.bandit_id.in_(sorted(bandit_ids)))
+        .where(table.bandit_id.in_(select(deals.bandit_id).where(deals.project_id == project_id)))
         .order_by(table.bandit_id, table.position)
     )
     return [SlotCount(r.bandit_id, r.position, int(r.impressions), int(r.clicks)) for r in rows]

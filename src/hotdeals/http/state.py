@@ -16,8 +16,8 @@ from hotdeals.config import Settings
 from hotdeals.db.engine import Timeouts, make_engine, make_session_factory
 from hotdeals.db.types import utcnow
 from hotdeals.services.click_tokens import ClickTokens
-from hotdeals.services.forecast_cache import ForecastCache
 from hotdeals.services.learning import LearningLoop
+from hotdeals.services.stats_caches import StatsCaches
 from hotdeals.services.visitors import Visitors
 
 
@@ -43,7 +43,7 @@ class AppState:
         token = self.settings.hotdeals_admin_token
         return token.get_secret_value() if token is not None else None
 
-    forecasts: ForecastCache = field(default_factory=ForecastCache)
+    stats_caches: StatsCaches = field(default_factory=StatsCaches)
     clock: Callable[[], datetime] = utcnow
 
     @classmethod

@@ -6,13 +6,13 @@ one row per deal, whatever the size of the log.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotdeals.bandit import arm_statistics, credible_interval, posterior_mean
@@ -20,7 +20,6 @@ from hotdeals.db.discounted import seen_at
 from hotdeals.db.models import Bandit, Project
 from hotdeals.db.types import utcnow
 from hotdeals.services.decisions import Decision, Reading, build_decision
-from hotdeals.services.forecast_cache import ForecastCache
 from hotdeals.services.judging import judge
 from hotdeals.services.posteriors import recent, slotted
 from hotdeals.services.projects import require_project
@@ -28,6 +27,7 @@ from hotdeals.services.purchase_stats import PurchaseFigures, purchase_figures
 from hotdeals.services.schedules import project_status
 from hotdeals.services.series import last_day_impressions
 from hotdeals.services.slot_effects import SlotEffects, slot_effects
+from hotdeals.services.stats_caches import StatsCaches
 from hotdeals.vocabulary import Objective
 
 
@@ -96,7 +96,7 @@ def project_stats(
     *,
     draws: int = 20_000,
     now: datetime | None = None,
-    forecasts: ForecastCache | None = None,
+    caches: StatsCaches | None = None,
 ) -> ProjectStats:
     """Per-deal CTR, 95% credible interval, P(best) and expected loss, the winner if any, and
     the decision panel (:mod:`hotdeals.services.decisions`) as of ``now``.
@@ -107,15 +107,14 @@ def project_stats(
     A deactivated deal cannot be shown, so it cannot win the rule (a deactivated deal the
     analyst chose gets its P(best) against the active deals). Every Monte Carlo generator is
     seeded from the counts, so the same data always gives the same figures (a dashboard
-    refresh does not flicker).
+    refresh does not flicker). ``caches`` keep forecasts and purchase figures between calls.
     """
     now = now or utcnow()
+    caches = caches or StatsCaches()
     project = require_project(session, project_id)
     recent = last_day_impressions(session, project_id, now)
     total_recent = sum(recent.values())
-    arms = session.scalars(
-        select(Bandit).where(Bandit.project_id == project_id).order_by(Bandit.bandit_id)
-    ).all()
+    arms = project.bandits  # by id; already loaded when the caller read the project with them
     if not arms:
         return ProjectStats(project_id, [], None)
     alpha = np.array([a.alpha for a in arms])
@@ -128,7 +127,9 @@ def project_stats(
     # draws, and only among the active deals.
     mean = posterior_mean(alpha, beta)
     ci_low, ci_high = credible_interval(alpha, beta)
-    effects = slot_effects(session, [a.bandit_id for a in arms], project.slots)
+    effects = slot_effects(
+        session, project_id, [a.bandit_id for a in arms], project.slots, warm=caches.fits
+    )
     corrected = _corrected(arms, effects) if effects.examination is not None else None
     prob_best = np.full(len(arms), np.nan)
     loss = np.full(len(arms), np.nan)
@@ -156,7 +157,7 @@ def project_stats(
     # cache misses, and must not shift the uplift's draws when it does.
     decision = build_decision(
         reading,
-        forecasts or ForecastCache(),
+        caches.forecasts,
         forecast_rng=np.random.default_rng([*seed, 1]),
         uplift_rng=np.random.default_rng([*seed, 2]),
         draws=draws,
@@ -170,7 +171,14 @@ def project_stats(
         best = live_arms[verdict.winner]
         winner = Winner(best.bandit_id, best.bandit_name, float(live.prob_best[verdict.winner]))
     recent_view = _recent(arms, project, effects, now)
-    bought = purchase_figures(arms, seed)
+    bought = purchase_figures(arms, caches.purchases)
+    # Python floats by list (NaN as None), not one NumPy scalar at a time: a thousand deals.
+    means, lows, highs = mean.tolist(), ci_low.tolist(), ci_high.tolist()
+    chances, losses = _floats_or_none(prob_best), _floats_or_none(loss)
+    plain = [None] * len(arms)
+    fixed = plain, plain, plain
+    if corrected is not None:
+        fixed = corrected[0].tolist(), corrected[1].tolist(), corrected[2].tolist()
     deals = [
         DealStats(
             bandit_id=arm.bandit_id,
@@ -179,15 +187,15 @@ def project_stats(
             impressions=arm.n,
             clicks=arm.number_of_success,
             ctr=arm.number_of_success / arm.n if arm.n else 0.0,
-            posterior_mean=float(mean[i]),
-            ci_low=float(ci_low[i]),
-            ci_high=float(ci_high[i]),
-            prob_best=None if np.isnan(prob_best[i]) else float(prob_best[i]),
-            expected_loss=None if np.isnan(loss[i]) else float(loss[i]),
+            posterior_mean=means[i],
+            ci_low=lows[i],
+            ci_high=highs[i],
+            prob_best=chances[i],
+            expected_loss=losses[i],
             share_last_24h=recent.get(arm.bandit_id, 0) / total_recent if total_recent else 0.0,
-            ctr_corrected=None if corrected is None else float(corrected[0][i]),
-            ci_low_corrected=None if corrected is None else float(corrected[1][i]),
-            ci_high_corrected=None if corrected is None else float(corrected[2][i]),
+            ctr_corrected=fixed[0][i],
+            ci_low_corrected=fixed[1][i],
+            ci_high_corrected=fixed[2][i],
             **(recent_view[i] if recent_view else {}),
             purchases=arm.purchases,
             purchase_value=float(arm.purchase_value),
@@ -197,6 +205,10 @@ def project_stats(
     ]
     examination = [] if effects.examination is None else [float(e) for e in effects.examination]
     return ProjectStats(project_id, deals, winner, decision, examination)
+
+
+def _floats_or_none(values: NDArray[np.float64]) -> list[float | None]:
+    return [None if math.isnan(v) else v for v in values.tolist()]
 
 
 def _recent(

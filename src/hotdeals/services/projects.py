@@ -6,6 +6,7 @@ equals the count of the project's bandits (``hotdeals db-check`` verifies it).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -270,14 +271,16 @@ def get_bandit(session: Session, bandit_id: int) -> Bandit:
     return bandit
 
 
-def list_bandits(session: Session, project_id: int) -> list[Bandit]:
+def list_bandits(
+    session: Session, project_id: int, bandit_ids: Collection[int] | None = None
+) -> list[Bandit]:
+    """The campaign's deals by id, or only those of ``bandit_ids`` (a chart's few of many)."""
     if session.get(Project, project_id) is None:
         raise ProjectNotFound(f"project {project_id} does not exist")
-    return list(
-        session.scalars(
-            select(Bandit).where(Bandit.project_id == project_id).order_by(Bandit.bandit_id)
-        )
-    )
+    query = select(Bandit).where(Bandit.project_id == project_id)
+    if bandit_ids is not None:
+        query = query.where(Bandit.bandit_id.in_(sorted(bandit_ids)))
+    return list(session.scalars(query.order_by(Bandit.bandit_id)))
 
 
 def update_bandit(session: Session, bandit_id: int, changes: dict[str, Any]) -> Bandit:

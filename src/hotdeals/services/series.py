@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, select, type_coerce
+from sqlalchemy import ColumnElement, distinct, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from hotdeals.db.models import Transaction
+from hotdeals.db.models import Bandit, Transaction
 from hotdeals.db.rollups import hour_of
 from hotdeals.db.service_tables import DealHour
 from hotdeals.db.types import UTCDateTime
+from hotdeals.errors import BanditNotFound
 from hotdeals.services.projects import require_project
 
 __all__ = ["Bucket", "SeriesPoint", "last_day_impressions", "time_series"]
@@ -72,8 +73,12 @@ def time_series(
 ) -> list[SeriesPoint]:
     """Impressions, clicks, purchases and their value per deal per hour or day (UTC), oldest
     first; every figure is bucketed by the impression's time (see :class:`SeriesPoint`). Only
-    the deals ``bandit_ids`` when given (a chart of a campaign of many deals draws a few)."""
+    the deals ``bandit_ids`` when given (a chart of a campaign of many deals draws a few), each
+    of which must be a deal of the campaign (:class:`BanditNotFound` names the first that is
+    not)."""
     require_project(session, project_id)
+    if bandit_ids is not None:
+        _require_deals(session, project_id, bandit_ids)
     start = (DealHour.hour if bucket == "hour" else _day(session.get_bind().dialect.name)).label(
         "bucket_start"
     )
@@ -103,6 +108,30 @@ def time_series(
         )
         for row in session.execute(query)
     ]
+
+
+def _require_deals(session: Session, project_id: int, bandit_ids: Collection[int]) -> None:
+    found = set(
+        session.scalars(
+            select(Bandit.bandit_id).where(
+                Bandit.project_id == project_id, Bandit.bandit_id.in_(sorted(set(bandit_ids)))
+            )
+        )
+    )
+    missing = sorted(set(bandit_ids) - found)
+    if missing:
+        raise BanditNotFound(f"deal {missing[0]} is not a deal of project {project_id}")
+
+
+def hours_with_traffic(
+    session: Session, project_id: int, bandit_ids: Collection[int] | None = None
+) -> int:
+    """How many hours a series of the deals ``bandit_ids`` (all when None) would have: a chart
+    choosing between hours and days asks this before reading thousands of hourly points."""
+    query = select(func.count(distinct(DealHour.hour))).where(DealHour.project_id == project_id)
+    if bandit_ids is not None:
+        query = query.where(DealHour.bandit_id.in_(sorted(bandit_ids)))
+    return int(session.scalar(query) or 0)
 
 
 def last_day_impressions(session: Session, project_id: int, now: datetime) -> dict[int, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -72,18 +73,49 @@ class ExaminationFits:
         return fitted
 
 
+class WarmFits:
+    """Each campaign's last fit for its figures, with the counters it was fitted to.
+
+    For ``/stats`` and the dashboard, which must show the current fit: the same counters get
+    the same fit back, and counters that have grown since start EM from the last fit, which
+    then converges in a few iterations instead of 20-50 (~15 ms at 1,000 deals x 3 slots). A
+    warm fit differs from a cold one by about EM's tolerance (1e-9), far below what is shown.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[tuple[Any, ...], FloatArray | None]] = {}
+
+    def fit(
+        self, project_id: int, arm_ids: Sequence[int], impressions: CountArray, clicks: CountArray
+    ) -> FloatArray | None:
+        key = (tuple(arm_ids), impressions.tobytes(), clicks.tobytes())
+        last = self._last.get(project_id)
+        if last is not None and last[0] == key:
+            return last[1]
+        start = last[1] if last is not None else None
+        fitted = _fit(impressions, clicks, start)
+        self._last[project_id] = (key, fitted)
+        return fitted
+
+
 def slot_effects(
     session: Session,
+    project_id: int,
     arm_ids: Sequence[int],
     slots: int,
     *,
-    project_id: int | None = None,
     fits: ExaminationFits | None = None,
+    warm: WarmFits | None = None,
 ) -> SlotEffects:
-    """The campaign's slot effects over ``arm_ids``, at least ``slots`` slots wide; with
-    ``fits`` (and the ``project_id`` to file it under) a recent fit is reused."""
-    counts = read_slot_counts(session, arm_ids)
-    if fits is None or project_id is None:
+    """The campaign's slot effects over ``arm_ids`` (some of its deals), at least ``slots``
+    slots wide; with ``fits`` a fit of the last ``ttl_s`` is reused, with ``warm`` the fit of
+    the current counters starts from the last one."""
+    counts = read_slot_counts(session, project_id)
+    if warm is not None:
+        plain = effects_of(counts, arm_ids, slots, fit=False)
+        fitted = warm.fit(project_id, arm_ids, plain.impressions, plain.clicks)
+        return SlotEffects(plain.impressions, plain.clicks, fitted)
+    if fits is None:
         return effects_of(counts, arm_ids, slots)
     examination = fits.get(project_id, lambda: effects_of(counts, arm_ids, slots).examination)
     return effects_of(counts, arm_ids, slots, fit=False, examination=examination)
@@ -114,7 +146,16 @@ def effects_of(
         return SlotEffects(
             impressions, clicks, None if examination is None else examination[:width]
         )
-    examination = None
-    if width > 1 and impressions[:, 1:].sum() > 0 and clicks.sum() > 0:
-        examination = fit_examination(impressions, clicks).probabilities
-    return SlotEffects(impressions, clicks, examination)
+    return SlotEffects(impressions, clicks, _fit(impressions, clicks))
+
+
+def _fit(
+    impressions: CountArray, clicks: CountArray, start: FloatArray | None = None
+) -> FloatArray | None:
+    """The examination fit, or None with nothing to fit (one slot, or no slotted click);
+    ``start`` (a fit of other counters) is used when it has the slots of these."""
+    if impressions.shape[1] < 2 or impressions[:, 1:].sum() == 0 or clicks.sum() == 0:
+        return None
+    if start is not None and len(start) != impressions.shape[1]:
+        start = None
+    return fit_examination(impressions, clicks, start=start).probabilities

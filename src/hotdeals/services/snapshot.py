@@ -143,7 +143,7 @@ def load_snapshot(
     ).all()
     arm_ids = tuple(r.bandit_id for r in rows)
     effects = (
-        slot_effects(session, arm_ids, project.slots, project_id=project_id, fits=fits)
+        slot_effects(session, project_id, arm_ids, project.slots, fits=fits)
         if project.position_correction and project.slots > 1 and rows
         else None
     )

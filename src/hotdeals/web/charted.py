@@ -9,10 +9,8 @@ the charts show.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from typing import Final
 
-from hotdeals.db.models import Bandit
 from hotdeals.services.analytics import ProjectStats
 
 __all__ = ["MAX_CHARTED", "charted"]
@@ -20,14 +18,12 @@ __all__ = ["MAX_CHARTED", "charted"]
 MAX_CHARTED: Final = 12
 
 
-def charted(
-    stats: ProjectStats, bandits: Sequence[Bandit], limit: int = MAX_CHARTED
-) -> tuple[ProjectStats, list[Bandit]]:
-    """The statistics and deals to chart: every deal up to ``limit``, else the ``limit`` with
-    the most impressions (the lower id first on a tie)."""
-    if len(bandits) <= limit:
-        return stats, list(bandits)
-    busiest = sorted(bandits, key=lambda b: (-b.n, b.bandit_id))[:limit]
-    ids = {b.bandit_id for b in busiest}
+def charted(stats: ProjectStats, limit: int = MAX_CHARTED) -> ProjectStats:
+    """The statistics of the deals to chart: every deal up to ``limit``, else the ``limit``
+    with the most impressions (the lower id first on a tie), in the order of ``stats``."""
+    if len(stats.bandits) <= limit:
+        return stats
+    busiest = sorted(stats.bandits, key=lambda d: (-d.impressions, d.bandit_id))[:limit]
+    ids = {deal.bandit_id for deal in busiest}
     kept = [deal for deal in stats.bandits if deal.bandit_id in ids]
-    return dataclasses.replace(stats, bandits=kept), [b for b in bandits if b.bandit_id in ids]
+    return dataclasses.replace(stats, bandits=kept)

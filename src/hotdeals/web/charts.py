@@ -101,10 +101,6 @@ def align(points: Sequence[SeriesPoint], bandit_ids: Sequence[int], bucket: str)
     return Series(bucket, labels, impressions, clicks, share, purchases, revenue)
 
 
-def hourly_is_too_fine(points: Sequence[SeriesPoint]) -> bool:
-    return len({p.bucket_start for p in points}) > MAX_HOURLY_BUCKETS
-
-
 # Figures ---------------------------------------------------------------------------------
 
 

@@ -155,7 +155,7 @@ def load_project(state: AppState, project_id: int) -> tuple[ProjectView, analyti
             project_id,
             draws=state.settings.hotdeals_stats_draws,
             now=now,
-            forecasts=state.forecasts,
+            caches=state.stats_caches,
         )
         return project_view(project, now), stats
 

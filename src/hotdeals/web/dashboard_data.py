@@ -7,20 +7,18 @@ is formatted here exactly as on the page (:mod:`.charts`), so a refresh changes 
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import TypeAdapter
 from starlette.responses import Response
 
 from hotdeals.errors import ProjectNotFound
 from hotdeals.http.deps import StateDep
 from hotdeals.http.state import AppState
-from hotdeals.services import analytics, projects
-from hotdeals.services.series import Bucket, time_series
+from hotdeals.services import projects
+from hotdeals.services.series import Bucket, hours_with_traffic, time_series
 from hotdeals.web import charts
 from hotdeals.web.charted import charted
 from hotdeals.web.dashboard import figures_context, load_project, panel_payload
@@ -30,10 +28,6 @@ from hotdeals.web.forms import parse_id
 from hotdeals.web.rendering import json_response
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-
-# The figures as the API sends them (``GET /api/projects/{id}/stats``): pydantic's JSON
-# serialiser, so times read the same in both and a NaN (no active deal to compare) is null.
-_STATS = TypeAdapter(analytics.ProjectStats)
 
 
 async def feed_project_id(project_id: str) -> int:
@@ -48,14 +42,15 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
     """Everything the project page refreshes: formatted cells, the decision panel, raw figures
     (in the API's JSON shapes) and the charts."""
     view, stats = load_project(state, project_id)
+    drawn = charted(stats)
+    ids = [deal.bandit_id for deal in drawn.bandits]
     with state.sessions() as session:
-        every = projects.list_bandits(session, project_id)
-        drawn, bandits = charted(stats, every)
-        ids = [b.bandit_id for b in bandits]
+        bandits = projects.list_bandits(session, project_id, ids)
         chosen: Bucket = "day" if bucket == "day" else "hour"
+        if bucket not in ("hour", "day"):
+            hours = hours_with_traffic(session, project_id, ids)
+            chosen = "day" if hours > charts.MAX_HOURLY_BUCKETS else "hour"
         points = time_series(session, project_id, chosen, bandit_ids=ids)
-        if bucket not in ("hour", "day") and charts.hourly_is_too_fine(points):
-            chosen, points = "day", time_series(session, project_id, "day", bandit_ids=ids)
     series = charts.align(points, ids, chosen)
     context = figures_context(view, stats)
     figures = charts.figures(drawn, bandits, series, context["revenue_in"])
@@ -70,7 +65,9 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
         "rows": [{"bandit_id": r.bandit_id, "cells": r.cells} for r in context["rows"]],
         "winner": context["winner"],
         "decision": panel_payload(context["panel"]),
-        "stats": json.loads(_STATS.dump_json(stats)),
+        # As the API sends them (``GET /api/projects/{id}/stats``): pydantic's serialiser
+        # (:func:`.rendering.json_response`), so times read the same and a NaN is null.
+        "stats": stats,
         "series": {
             "bucket": series.bucket,
             "buckets": series.buckets,
@@ -82,7 +79,7 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
             "purchase_value": {str(k): [str(a) for a in v] for k, v in series.revenue.items()},
         },
         "charts": figures,
-        "charted": {"deals": len(bandits), "of": len(every)},
+        "charted": {"deals": len(ids), "of": len(stats.bandits)},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

@@ -37,7 +37,7 @@ def get_stats(project_id: ProjectId, state: StateDep) -> StatsOut:
             project_id,
             draws=state.settings.hotdeals_stats_draws,
             now=state.clock(),
-            forecasts=state.forecasts,
+            caches=state.stats_caches,
         )
     return StatsOut.model_validate(result, from_attributes=True)
 
@@ -56,7 +56,7 @@ def get_timeseries(
     string, in the campaign's currency) is the revenue the traffic of that bucket earned."""
     bucket = query.bucket
     with state.sessions() as session:
-        points = series.time_series(session, project_id, bucket)
+        points = series.time_series(session, project_id, bucket, bandit_ids=query.bandit_id)
     return TimeSeriesOut(
         project_id=project_id,
         bucket=bucket,
