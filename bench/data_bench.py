@@ -5,11 +5,11 @@ For each size, a throwaway PostgreSQL database is loaded with a realistic log
 
 - ``hotdeals db-check --repair`` and ``hotdeals db-check``: seconds and peak RSS (the log is read
   once for check and repair together);
-- against a real ``hotdeals serve``: ``/stats``, ``/timeseries?bucket=hour`` and ``day``, and the
-  dashboard's ``data.json`` refresh, median and worst of ``REPEATS`` requests after a warm-up;
+- against a real ``hotdeals serve``: ``/stats``, ``/timeseries?bucket=hour`` and ``day``, the
+  dashboard's ``data.json`` refresh and its page, median and worst of ``REPEATS`` requests after
+  a warm-up;
 - ``hotdeals export`` to CSV and to Parquet: seconds and peak RSS;
-- with ``--deals-case``, a campaign of 1,000 deals (1M impressions): ``/stats`` and
-  ``data.json``, and the size of the latter.
+- with ``--deals-case``, a campaign of 1,000 deals (1M impressions): the same figures.
 
 Prints one JSON line with every figure and the 10M / 1M ratios, also written to
 ``bench/results/``. Not part of CI or ``make bench``: ``make bench-data`` (10M takes minutes).
@@ -100,6 +100,7 @@ def endpoints(base: str, project_id: int) -> dict[str, Any]:
     page = signed_in(base)
     try:
         figures["data_json"] = latency(page, f"/admin/projects/{project_id}/data.json")
+        figures["page"] = latency(page, f"/admin/projects/{project_id}")
     finally:
         page.close()
     return figures

@@ -85,7 +85,8 @@ class Loaded:
     load_s: float
     """Customers, the campaign and the COPY of the log, with ANALYZE."""
     repair_s: float
-    """``scan_log`` and ``repair_counters``: one scan of the log and the counters' writes."""
+    """``scan_log`` and ``repair_counters``: one scan of the log and the counters' writes,
+    then ANALYZE of what they wrote."""
 
 
 def load_transactions(
@@ -125,6 +126,9 @@ def load_transactions(
         with Session(engine) as session, session.begin():
             session.execute(text("SET LOCAL statement_timeout = 0"))
             repair_counters(session, [project_id], scan_log(session, [project_id]))
+        with engine.connect() as connection:  # what autovacuum does after such writes
+            connection.execute(text("ANALYZE bandits, bandit_positions, deal_hours"))
+            connection.commit()
         if check:
             with Session(engine) as session:
                 if wrong := find_mismatches(session, [project_id]):

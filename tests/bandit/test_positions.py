@@ -101,6 +101,18 @@ def test_a_stack_is_fitted_row_by_row_as_single_campaigns() -> None:
         np.testing.assert_allclose(together[row], fit_examination(n, c).probabilities, rtol=1e-12)
 
 
+def test_a_warm_start_from_the_last_fit_converges_in_fewer_iterations_to_the_same_fit() -> None:
+    rng = np.random.default_rng(12)
+    n, c = random_counts(rng, 200_000)
+    last = fit_examination(n, c)
+    more_n, more_c = random_counts(rng, 2_000)  # the counters grew a little since
+    cold = fit_examination(n + more_n, c + more_c)
+    warm = fit_examination(n + more_n, c + more_c, start=last.probabilities)
+    assert warm.converged
+    assert warm.iterations < cold.iterations
+    np.testing.assert_allclose(warm.probabilities, cold.probabilities, atol=1e-6)
+
+
 def test_no_counts_at_all_fit_to_no_position_effect() -> None:
     fit = fit_examination(np.zeros((2, 3)), np.zeros((2, 3)))
     np.testing.assert_array_equal(fit.probabilities, [1.0, 1.0, 1.0])

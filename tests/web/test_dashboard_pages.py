@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from web_helpers import (
 
 from hotdeals.app import create_app
 from hotdeals.config import get_settings
-from hotdeals.web import security
+from hotdeals.web import busiest, security
 from hotdeals.web.assets import PLOTLY_URL
 from tests.factories import ADMIN, post_project, post_user
 
@@ -537,6 +538,38 @@ def test_the_charts_of_a_campaign_of_many_deals_draw_its_busiest_twelve(
         assert [t["name"] for t in figure["data"]] == names
     kept = {str(b["bandit_id"]) for i, b in enumerate(project["bandits"]) if i not in left_out}
     assert set(data["series"]["impressions"]) == kept
+
+
+def test_the_table_of_a_campaign_of_many_deals_lists_its_busiest(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MAX_LISTED`` deals (lowered here to 10 of 14) the table, the deals' controls, the
+    feed's rows and raw figures hold the busiest; ``?deals=all`` lists every deal."""
+    monkeypatch.setattr(busiest, "MAX_LISTED", 10)
+    project = post_project(client, deals=14)
+    pid = project["project_id"]
+    shown = {i: 1 + i % 7 + (i == 0) * 10 for i in range(14)}
+    traffic(client, pid, {i: (n, 0) for i, n in shown.items()})
+    ids = [b["bandit_id"] for b in project["bandits"]]
+    left_out = {ids[i] for i in sorted(range(14), key=lambda i: (shown[i], -i))[:4]}
+    admin_sign_in(client)
+    page = client.get(f"/admin/projects/{pid}").text
+    listed = {int(i) for i in re.findall(r'<tr data-bandit-id="(\d+)"', page)}
+    assert listed == set(ids) - left_out
+    assert {int(i) for i in re.findall(r'<li data-deal="(\d+)"', page)} == listed
+    assert "The table lists the 10 deals with the most impressions, of 14" in page
+    assert f'href="/admin/projects/{pid}?deals=all"' in page
+    assert f'data-data-url="/admin/projects/{pid}/data.json"' in page
+    data = client.get(f"/admin/projects/{pid}/data.json").json()
+    assert {row["bandit_id"] for row in data["rows"]} == listed
+    assert {deal["bandit_id"] for deal in data["stats"]["bandits"]} == listed
+    assert data["listed"] == {"deals": 10, "of": 14}
+    assert data["totals"]["impressions"] == str(sum(shown.values()))  # over every deal
+    every = client.get(f"/admin/projects/{pid}?deals=all").text
+    assert len(re.findall(r'<tr data-bandit-id="', every)) == 14
+    assert f'data-data-url="/admin/projects/{pid}/data.json?deals=all"' in every
+    assert "Every deal is listed" in every
+    assert len(client.get(f"/admin/projects/{pid}/data.json?deals=all").json()["rows"]) == 14
 
 
 def test_an_empty_campaign_still_has_a_page_and_a_feed(client: TestClient) -> None:

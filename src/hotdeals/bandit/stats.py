@@ -41,10 +41,8 @@ __all__ = [
 # Floats per Monte Carlo chunk: two (chunk, arms) float64 matrices of 16 MB each, plus smaller
 # temporaries, keep the peak near 50 MB however many arms and draws are asked for.
 _CHUNK_ELEMENTS = 2_000_000
-# Draws x plausible arms of one arm_statistics call: ~40 ns an element here (25 for fresh deals),
-# so ~16 ms; REFINED_BUDGET (~80 ms) for a P(best) that a decision hangs on.
-BUDGET_ELEMENTS = 400_000
-REFINED_BUDGET = 2_000_000
+# Draws x plausible arms of one call at ~40 ns each: ~16 ms; ~80 ms where a decision hangs on it.
+BUDGET_ELEMENTS, REFINED_BUDGET = 400_000, 2_000_000
 _MIN_DRAWS = 100
 # The screening's lower quantile and total upper tail: together they bound the P(best) it can
 # misplace (0.0011), a third of the Monte Carlo error of 20,000 draws.
@@ -118,15 +116,13 @@ def arm_statistics(
     on an exact tie, so the shares always sum to 1) and ``expected_loss[i]`` the mean of
     ``max_j theta_j - theta_i``. Only the arms :func:`plausible_top` keeps are drawn: the others
     get P(best) 0 and the loss ``E[max] - mean_i`` (linearity of expectation, so exact up to
-    ``E[max]``). The screening changes each P(best) by at most ``screening_bound`` (below
-    ``_SCREEN_QUANTILE + _SCREEN_TAIL`` = 0.0011) and makes every loss smaller by at most
-    ``loss_bound``; no arm is screened out, and both bounds are 0, unless one deal clearly
+    ``E[max]``). The screening changes each P(best) by at most ``screening_bound`` (< 0.0011)
+    and makes every loss smaller by at most ``loss_bound``; both are 0 unless one deal clearly
     leads some others. The draws are ``min(draws, budget / plausible arms)``, at least
     ``_MIN_DRAWS``: by default all 20,000 up to 20 plausible arms, 400 at 1,000, so the Monte
-    Carlo error of a probability ``p``, ``sqrt(p (1 - p) / draws)`` (:attr:`ArmStatistics.
-    prob_best_se`), is at most 0.0035 up to 20 plausible arms and 0.0016 for ``p = 1/1,000``
-    among 1,000 (a caller near a threshold asks a larger ``budget``: :data:`REFINED_BUDGET`).
-    The same ``rng`` state gives the same figures.
+    Carlo error ``sqrt(p (1 - p) / draws)`` (:attr:`ArmStatistics.prob_best_se`) is at most
+    0.0035 up to 20 and 0.0016 for ``p = 1/1,000`` among 1,000 (near a threshold a caller asks
+    :data:`REFINED_BUDGET`). The same ``rng`` state gives the same figures.
     """
     draws = check_number(draws, "draws", low=1, integer=True)
     a, b = _posterior_parameters(alpha, beta)

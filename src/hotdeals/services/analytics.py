@@ -107,7 +107,8 @@ def project_stats(
     A deactivated deal cannot be shown, so it cannot win the rule (a deactivated deal the
     analyst chose gets its P(best) against the active deals). Every Monte Carlo generator is
     seeded from the counts, so the same data always gives the same figures (a dashboard
-    refresh does not flicker). ``caches`` keep forecasts and purchase figures between calls.
+    refresh does not flicker). ``caches`` keep the forecast, the deals' purchase figures and the
+    last slot fit between calls (:class:`~hotdeals.services.stats_caches.StatsCaches`).
     """
     now = now or utcnow()
     caches = caches or StatsCaches()

@@ -12,9 +12,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVarTuple
 
-from sqlalchemy import ColumnElement, distinct, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, distinct, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from hotdeals.db.models import Bandit, Transaction
@@ -91,12 +91,10 @@ def time_series(
             func.sum(DealHour.purchases).label("purchases"),
             func.sum(DealHour.purchase_value).label("purchase_value"),
         )
-        .where(DealHour.project_id == project_id)
         .group_by(start, DealHour.bandit_id)
         .order_by(start, DealHour.bandit_id)
     )
-    if bandit_ids is not None:
-        query = query.where(DealHour.bandit_id.in_(sorted(bandit_ids)))
+    query = _of_deals(query, project_id, bandit_ids)
     return [
         SeriesPoint(
             row.bucket_start,
@@ -108,6 +106,20 @@ def time_series(
         )
         for row in session.execute(query)
     ]
+
+
+Columns = TypeVarTuple("Columns")
+
+
+def _of_deals(
+    query: Select[*Columns], project_id: int, bandit_ids: Collection[int] | None
+) -> Select[*Columns]:
+    """``query`` on the campaign's rollups, or on those of its deals ``bandit_ids``: then by
+    deal alone (the primary key's prefix), since a campaign's condition beside them let a
+    planner with stale statistics read the campaign's every row (17 ms at 720,000)."""
+    if bandit_ids is None:
+        return query.where(DealHour.project_id == project_id)
+    return query.where(DealHour.bandit_id.in_(sorted(bandit_ids)))
 
 
 def _require_deals(session: Session, project_id: int, bandit_ids: Collection[int]) -> None:
@@ -126,11 +138,10 @@ def _require_deals(session: Session, project_id: int, bandit_ids: Collection[int
 def hours_with_traffic(
     session: Session, project_id: int, bandit_ids: Collection[int] | None = None
 ) -> int:
-    """How many hours a series of the deals ``bandit_ids`` (all when None) would have: a chart
-    choosing between hours and days asks this before reading thousands of hourly points."""
-    query = select(func.count(distinct(DealHour.hour))).where(DealHour.project_id == project_id)
-    if bandit_ids is not None:
-        query = query.where(DealHour.bandit_id.in_(sorted(bandit_ids)))
+    """How many hours a series of the campaign's deals ``bandit_ids`` (all when None) would
+    have: a chart choosing between hours and days asks this before reading thousands of
+    hourly points."""
+    query = _of_deals(select(func.count(distinct(DealHour.hour))), project_id, bandit_ids)
     return int(session.scalar(query) or 0)
 
 

@@ -20,7 +20,7 @@ from hotdeals.http.deps import StateDep
 from hotdeals.http.state import AppState
 from hotdeals.services import analytics, projects
 from hotdeals.vocabulary import MAX_SLOTS, EndAction, Objective, PolicyName
-from hotdeals.web import arm_table, charts
+from hotdeals.web import arm_table, busiest, charts
 from hotdeals.web.assets import PLOTLY_URL
 from hotdeals.web.campaign_settings import (
     OBJECTIVE_CHOICES,
@@ -168,12 +168,18 @@ def revenue_currency(view: ProjectView, stats: analytics.ProjectStats) -> str | 
     return None
 
 
-def figures_context(view: ProjectView, stats: analytics.ProjectStats) -> dict[str, Any]:
-    """The figures of the page, as its live feed sends them again (:mod:`.dashboard_data`)."""
+def figures_context(
+    view: ProjectView, stats: analytics.ProjectStats, every: bool = False
+) -> dict[str, Any]:
+    """The figures of the page, as its live feed sends them again (:mod:`.dashboard_data`):
+    the table's rows of the deals it lists (:func:`.busiest.listed`; all with ``every``), the
+    rest of every deal."""
     corrected = arm_table.shows_corrected(stats, view.slots)
+    shown = busiest.listed(stats, every)
     return {
+        "listed": shown,
         "revenue_in": revenue_currency(view, stats),
-        "rows": arm_table.arm_rows(stats, {d.bandit_id: d.state for d in view.deals}),
+        "rows": arm_table.arm_rows(shown, {d.bandit_id: d.state for d in view.deals}),
         "columns": arm_table.columns(
             corrected,
             recent=view.half_life_hours is not None,
@@ -205,8 +211,10 @@ def project_page(
         view, stats = load_project(state, project_id)
     except ProjectNotFound as exc:
         return problem_page("No such campaign", str(exc).capitalize() + ".", 404)
-    context = figures_context(view, stats)
-    shown: Panel | None = context["panel"]
+    every = request.query_params.get("deals") == "all"
+    context = figures_context(view, stats, every)
+    shown: analytics.ProjectStats = context["listed"]
+    panel_shown: Panel | None = context["panel"]
     current = SettingsForm.of(
         view.objective, view.position_correction, view.half_life_hours, view.new_deal_prior
     )
@@ -216,7 +224,11 @@ def project_page(
             **context,
             "admin_csrf": admin.csrf,
             "project": view,
-            "notice": status_notice(view, shown.showing if shown else "nothing"),
+            "every": every,
+            "listed_ids": {deal.bandit_id for deal in shown.bandits},
+            "deal_count": len(stats.bandits),
+            "max_listed": busiest.MAX_LISTED,
+            "notice": status_notice(view, panel_shown.showing if panel_shown else "nothing"),
             "suggested": stats.winner.bandit_id if stats.winner else None,
             "flash": flash(request),
             "errors": errors or [],

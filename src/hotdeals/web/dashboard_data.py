@@ -20,7 +20,7 @@ from hotdeals.http.state import AppState
 from hotdeals.services import projects
 from hotdeals.services.series import Bucket, hours_with_traffic, time_series
 from hotdeals.web import charts
-from hotdeals.web.charted import charted
+from hotdeals.web.busiest import MAX_CHARTED, busiest
 from hotdeals.web.dashboard import figures_context, load_project, panel_payload
 from hotdeals.web.dashboard_auth import feed_admin
 from hotdeals.web.errors import ShowPage
@@ -38,11 +38,12 @@ async def feed_project_id(project_id: str) -> int:
     return parsed
 
 
-def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
+def payload(state: AppState, project_id: int, bucket: str, every: bool = False) -> dict[str, Any]:
     """Everything the project page refreshes: formatted cells, the decision panel, raw figures
-    (in the API's JSON shapes) and the charts."""
+    (in the API's JSON shapes) and the charts; the cells and raw figures of the deals the page
+    lists (all with ``every``: :func:`.busiest.listed`)."""
     view, stats = load_project(state, project_id)
-    drawn = charted(stats)
+    drawn = busiest(stats, MAX_CHARTED)
     ids = [deal.bandit_id for deal in drawn.bandits]
     with state.sessions() as session:
         bandits = projects.list_bandits(session, project_id, ids)
@@ -52,7 +53,7 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
             chosen = "day" if hours > charts.MAX_HOURLY_BUCKETS else "hour"
         points = time_series(session, project_id, chosen, bandit_ids=ids)
     series = charts.align(points, ids, chosen)
-    context = figures_context(view, stats)
+    context = figures_context(view, stats, every)
     figures = charts.figures(drawn, bandits, series, context["revenue_in"])
     return {
         "project": {
@@ -65,9 +66,10 @@ def payload(state: AppState, project_id: int, bucket: str) -> dict[str, Any]:
         "rows": [{"bandit_id": r.bandit_id, "cells": r.cells} for r in context["rows"]],
         "winner": context["winner"],
         "decision": panel_payload(context["panel"]),
-        # As the API sends them (``GET /api/projects/{id}/stats``): pydantic's serialiser
-        # (:func:`.rendering.json_response`), so times read the same and a NaN is null.
-        "stats": stats,
+        # As the API sends them (``GET /api/projects/{id}/stats``, the listed deals'):
+        # pydantic's serialiser (:func:`.rendering.json_response`), a NaN as null.
+        "stats": context["listed"],
+        "listed": {"deals": len(context["rows"]), "of": len(stats.bandits)},
         "series": {
             "bucket": series.bucket,
             "buckets": series.buckets,
@@ -90,10 +92,11 @@ def project_data(
     state: StateDep,
     project_id: Annotated[int, Depends(feed_project_id)],
     bucket: str = "auto",
+    deals: str = "busiest",
 ) -> Response:
     """The figures of one campaign; ``bucket`` is ``hour``, ``day`` or ``auto`` (days once
-    hours would be too many to chart)."""
+    hours would be too many to chart), ``deals`` ``all`` to list every deal's row."""
     try:
-        return json_response(payload(state, project_id, bucket))
+        return json_response(payload(state, project_id, bucket, every=deals == "all"))
     except ProjectNotFound as exc:
         return json_response({"detail": str(exc)}, 404)

@@ -95,7 +95,7 @@
     if (note && payload.charted) {
       const { deals, of } = payload.charted;
       note.hidden = deals >= of;
-      note.textContent = `The charts show the ${deals} deals with the most impressions, of ${of}; the table lists every deal.`;
+      note.textContent = `The charts show the ${deals} deals with the most impressions, of ${of}.`;
     }
     root.dataset.bucket = payload.series.bucket;
     root.dataset.refreshes = String(Number(root.dataset.refreshes) + 1);
