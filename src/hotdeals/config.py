@@ -99,6 +99,16 @@ class Settings(BaseSettings):
     hotdeals_max_headers: int = Field(
         default=100, ge=10, le=1_000, description="Header fields per request (431)."
     )
+    # Retention by the servers themselves (hotdeals.http.upkeep), as `hotdeals db-retain` does.
+    hotdeals_retain_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36_500,
+        description="Servers archive and drop the log's partitions older than this (hourly).",
+    )
+    hotdeals_retain_export_dir: str | None = Field(
+        default=None, description="Where retention first writes each partition's rows (.csv.gz)."
+    )
     hotdeals_keepalive_timeout_s: int = Field(
         default=5, ge=1, le=300, description="Idle keep-alive connections close after this."
     )

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from hotdeals.cli import app
-from hotdeals.config import get_settings
+from hotdeals.config import Settings, get_settings
 from hotdeals.db.audit import find_mismatches, repair_counters
 from hotdeals.db.counters import Impression, log_impressions, record_click
 from hotdeals.db.engine import make_engine, make_session_factory
@@ -27,6 +29,8 @@ from hotdeals.db.models import Bandit, Project, Transaction
 from hotdeals.db.partitions import SEQUENCE, ensure_partitions, list_partitions
 from hotdeals.db.purchases import PurchaseEvent, record_purchase
 from hotdeals.db.service_tables import ArchivedLog, BanditPosition, DealHour, Purchase
+from hotdeals.http.state import AppState
+from hotdeals.http.upkeep import Upkeep
 from hotdeals.services.retention import retain
 from tests.factories import make_project, make_user
 
@@ -160,3 +164,49 @@ def test_the_cli_says_what_would_go_and_changes_nothing(
     assert "would drop log_partitions.transactions_000000000001: 12 rows" in result.output
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Transaction)) == 16
+
+
+def test_servers_retire_old_partitions_themselves_when_a_retention_is_set(
+    own: Engine, unmigrated_url: str, tmp_path: Path
+) -> None:
+    """``HOTDEALS_RETAIN_DAYS``: a server's upkeep round does what ``db-retain`` does."""
+    sessions = make_session_factory(own)
+    _history(sessions)
+    with sessions() as session:
+        first = list_partitions(session.connection())[1]
+    settings = Settings(
+        database_url=unmigrated_url,
+        hotdeals_retain_days=90,
+        hotdeals_retain_export_dir=str(tmp_path),
+    )
+    state = AppState.from_settings(settings, clock=lambda: NOW)
+    try:
+        Upkeep(state)._retain()
+    finally:
+        state.engine.dispose()
+    assert (tmp_path / f"{first.table.split('.')[-1]}.csv.gz").exists()
+    with sessions() as session:
+        assert first not in list_partitions(session.connection())
+        assert session.scalar(select(func.count()).select_from(Transaction)) == 4
+        assert find_mismatches(session) == []
+
+
+def test_two_servers_retiring_together_take_each_partition_once(own: Engine) -> None:
+    sessions = make_session_factory(own)
+    _history(sessions)
+    start = threading.Barrier(2)
+
+    def one_server() -> list[str]:
+        start.wait(timeout=30)
+        done = retain(own, timedelta(days=90), NOW)
+        return [r.candidate.partition.table for r in done if r.dropped]
+
+    with ThreadPoolExecutor(2) as pool:
+        dropped = [
+            table for tables in pool.map(lambda _: one_server(), range(2)) for table in tables
+        ]
+    assert len(dropped) == 1  # one of them archived it, the other found it gone
+    with sessions() as session:
+        archived = session.scalar(select(func.sum(ArchivedLog.impressions)))
+        assert archived == 12  # archived once, not twice
+        assert find_mismatches(session) == []

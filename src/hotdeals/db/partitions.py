@@ -81,6 +81,12 @@ def next_id(connection: Connection) -> int:
     return int(last) + 1 if called else int(last)
 
 
+def lock_partitions(connection: Connection) -> None:
+    """Wait for, and hold until the transaction ends, the one lock of the log's partitions:
+    servers making ranges or retiring them never race each other."""
+    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('hotdeals.partitions'))"))
+
+
 def ensure_partitions(connection: Connection, *, span: int = PARTITION_IDS) -> list[str]:
     """Create the ranges of ``span`` ids that keep ``AHEAD`` empty ones beyond the sequence;
     return the tables created. Nothing on a log that is not partitioned.
@@ -91,7 +97,7 @@ def ensure_partitions(connection: Connection, *, span: int = PARTITION_IDS) -> l
     partitions = list_partitions(connection)
     if not partitions:
         return []
-    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('hotdeals.partitions'))"))
+    lock_partitions(connection)
     partitions = list_partitions(connection)
     top = partitions[-1].high
     if top is None:  # an open-ended last range never needs more

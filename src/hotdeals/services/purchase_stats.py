@@ -107,12 +107,12 @@ Counters = tuple[float, float, float, float, float, float, float, float]
 class PurchaseFigureCache:
     """Deals' figures by everything they depend on, kept between requests (per process).
 
-    A thousand deals' draws cost ~70 ms, a refresh of a live campaign changes a few dozen of
-    them: only those are drawn again. Emptied once it holds ``max_entries`` (a stale entry is
-    never wrong, only unused: its counters are gone).
+    A thousand deals' draws cost 80-100 ms, a refresh of a live campaign changes a few dozen of
+    them: only those are drawn again. Emptied once it holds ``max_entries`` (~600 bytes each; a
+    stale entry is never wrong, only unused: its counters are gone).
     """
 
-    def __init__(self, max_entries: int = 100_000) -> None:
+    def __init__(self, max_entries: int = 50_000) -> None:
         self.max_entries = max_entries
         self._figures: dict[tuple[Counters, ValuePrior, int], PurchaseFigures] = {}
 

@@ -2,8 +2,10 @@
 
 Each partition is its own transaction: exported first when asked (a gzipped CSV of its rows,
 written beside its target and moved into place, by PostgreSQL's COPY), then archived and
-dropped (:mod:`hotdeals.db.retention`). A failure leaves that partition as it was, and the ones
-before it gone with their archive: never half a partition. SQLite keeps every row.
+dropped (:mod:`hotdeals.db.retention`), under the partitions' lock, so that servers retiring
+partitions together (``HOTDEALS_RETAIN_DAYS``) take each once. A failure leaves that partition
+as it was, and the ones before it gone with their archive: never half a partition. SQLite keeps
+every row.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from hotdeals.db.partitions import Partition
+from hotdeals.db.partitions import Partition, list_partitions, lock_partitions
 from hotdeals.db.retention import Candidate, archive_partition, candidates
 
 __all__ = ["Retained", "retain"]
@@ -70,6 +72,9 @@ def retain(
             continue
         with engine.begin() as connection:
             connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            lock_partitions(connection)  # another server's retention may have taken it since
+            if candidate.partition not in list_partitions(connection):
+                continue
             where = _export(connection, candidate.partition, export_to) if export_to else None
             archive_partition(connection, candidate.partition)
         done.append(Retained(candidate, dropped=True, exported_to=where))
