@@ -63,7 +63,10 @@ def retain(
     keep``; report each closed partition (those kept say why). Nothing on SQLite."""
     if engine.dialect.name != "postgresql":
         return []
-    with engine.connect() as connection:
+    with engine.begin() as connection:
+        # Under the lock too: read beside another server's DETACH, the scan of a partition and
+        # the DETACH of the parent waited for each other (a deadlock PostgreSQL broke).
+        lock_partitions(connection)
         found = candidates(connection, now - keep, now)
     done = []
     for candidate in found:
